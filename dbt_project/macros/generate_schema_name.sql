@@ -1,0 +1,4 @@
+{#- Folders name their schema as is (staging, marts...), not "<target>_<folder>": dashboards query marts.x. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,388 @@
+"""Load one landing day of one source into raw: delete-then-insert, every row either loaded or quarantined."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ingestion import reasons
+from ingestion.contracts import BOOL, CONTRACTS, DATE, FLOAT, INT, TIMESTAMP, Contract
+from ingestion.documents import DocumentError, extract_text
+from ingestion.readers import FileRejected, iter_landed_files, read_file
+from ingestion.settings import SEEDS_DIR
+from ingestion.validate import Context, RowError, check_file, normalise_label
+
+# Dependency order inside one day: a row may only reference what is already loaded.
+LOAD_ORDER = (
+    "requisitions",
+    "candidates",
+    "application_events",
+    "resumes",
+    "interviews",
+    "interview_scores",
+    "transcript_segments",
+    "employees",
+    "performance_reviews",
+    "complaints",
+    "erasure_requests",
+)
+_SQL_TYPES = {INT: "bigint", FLOAT: "double", BOOL: "boolean", DATE: "date", TIMESTAMP: "timestamp"}
+
+QUARANTINE_DDL = """
+create table if not exists raw.quarantine (
+    source varchar, _partition_date date, _source_file varchar, _row_number bigint,
+    reason_code varchar, message varchar, payload varchar, _batch_id varchar, _loaded_at timestamp
+)"""
+LOAD_LOG_DDL = """
+create table if not exists raw.load_log (
+    source varchar, _partition_date date, _source_file varchar, file_status varchar, encoding varchar,
+    rows_read bigint, rows_loaded bigint, rows_quarantined bigint, extra_columns varchar,
+    _batch_id varchar, _loaded_at timestamp
+)"""
+RESTRICTED_QUARANTINE_DDL = """
+create table if not exists quarantine_payloads (
+    source varchar, _partition_date date, _source_file varchar, _row_number bigint, payload varchar
+)"""
+PII_DDL = """
+create table if not exists pii (
+    source varchar, _partition_date date, person_key varchar, candidate_key varchar,
+    full_name varchar, email varchar, phone varchar, _loaded_at timestamp
+)"""
+
+
+@dataclass
+class LoadResult:
+    source: str
+    partition_date: dt.date
+    files: int
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    quarantined_by_reason: dict[str, int]
+
+
+def raw_columns(contract: Contract) -> list[tuple[str, str]]:
+    """(name, SQL type) of the raw table: contract columns with PII replaced by match keys, then lineage."""
+    cols: list[tuple[str, str]] = []
+    for c in contract.columns:
+        if c.pii:
+            if c.match_key:
+                cols.append((f"{c.name}_key", "varchar"))
+            continue
+        cols.append((c.name, _SQL_TYPES.get(c.type, "varchar")))
+    cols += [
+        ("_source_file", "varchar"),
+        ("_row_number", "bigint"),
+        ("_loaded_at", "timestamp"),
+        ("_batch_id", "varchar"),
+        ("_row_hash", "varchar"),
+        ("_partition_date", "date"),
+    ]
+    if contract.source == "resumes":
+        cols.append(("extracted_text", "varchar"))
+    return cols
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for contract in CONTRACTS.values():
+        cols = ", ".join(f"{n} {t}" for n, t in raw_columns(contract))
+        con.execute(f"create table if not exists raw.{contract.source} ({cols})")
+    con.execute(QUARANTINE_DDL)
+    con.execute(LOAD_LOG_DDL)
+
+
+def read_seed_column(name: str, column: str) -> frozenset[str]:
+    with open(SEEDS_DIR / name, encoding="utf-8", newline="") as f:
+        return frozenset(normalise_label(row[column]) for row in csv.DictReader(f) if row.get(column))
+
+
+def build_context(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes, now: dt.datetime) -> Context:
+    known: dict[str, set[str]] = {}
+    for col in contract.columns:
+        if col.references:
+            src, ref_col = col.references.split(".")
+            rows = con.execute(f"select distinct {ref_col} from raw.{src} where {ref_col} is not null").fetchall()
+            known[col.references] = {r[0] for r in rows}
+    return Context(
+        now=now,
+        key=key,
+        competency_labels=read_seed_column("competency_labels.csv", "label"),
+        rating_words=read_seed_column("rating_words.csv", "word"),
+        known_keys=known,
+    )
+
+
+def _attach_documents(rows: list[dict], folder: Path, quarantined: list[dict]) -> list[dict]:
+    """Resumes given as a file: their text is extracted now; an unreadable file quarantines the row."""
+    kept = []
+    for row in rows:
+        text = row.get("text")
+        if text is None and row.get("file_path"):
+            try:
+                text = extract_text((folder / row["file_path"]).resolve())
+            except DocumentError as err:
+                quarantined.append(
+                    {
+                        "row_number": row["_row_number"],
+                        "reason": reasons.UNREADABLE_DOCUMENT,
+                        "message": str(err),
+                        "payload": json.dumps({k: str(v) for k, v in row.items() if not k.startswith("_")}),
+                    }
+                )
+                continue
+        row["extracted_text"] = text
+        kept.append(row)
+    return kept
+
+
+def load_partition(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    source: str,
+    day: dt.date,
+    key: bytes,
+    pii_con: duckdb.DuckDBPyConnection | None = None,
+    batch_id: str | None = None,
+    now: dt.datetime | None = None,
+    ctx: Context | None = None,
+) -> LoadResult:
+    """Replace raw.<source>'s rows of one landing day with what the day's files hold now."""
+    contract = CONTRACTS[source]
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch_id = batch_id or uuid.uuid4().hex
+    ensure_raw_schema(con)
+    folder = landing / source / day.isoformat()
+    ctx = ctx or build_context(con, contract, key, now)
+    good_rows: list[dict] = []
+    quarantine: list[dict] = []
+    log: list[dict] = []
+    pii_rows: list[dict] = []
+    restricted_payloads: list[dict] = []
+    for path in iter_landed_files(folder):
+        rel = str(path.relative_to(landing))
+        try:
+            parsed = read_file(path)
+            outcome = check_file(contract, parsed, path.name, ctx)
+        except FileRejected as rej:
+            quarantine.append(_q(source, day, rel, 0, rej.reason, rej.message, "", batch_id, now))
+            # A rejected file counts as one unit read and one quarantined, so the reconciliation still adds up.
+            log.append(_log(source, day, rel, "rejected", None, 1, 0, 1, [], batch_id, now))
+            continue
+        rows = outcome.rows
+        if source == "resumes":
+            rows = _attach_documents(rows, folder, outcome.quarantined)
+        for row in rows:
+            row["_source_file"] = rel
+        if contract.pii_columns:
+            pii_rows += _pii_rows(contract, parsed, rows, key, day, now)
+        for q in outcome.quarantined:
+            if "restricted_payload" in q:
+                restricted_payloads.append({"source": source, "_partition_date": day, "_source_file": rel,
+                                            "_row_number": q["row_number"], "payload": q["restricted_payload"]})
+            quarantine.append(_q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now))
+        good_rows += rows
+        log.append(
+            _log(
+                source, day, rel, "loaded", parsed.encoding, len(parsed.records), len(rows),
+                len(outcome.quarantined), outcome.extra_columns, batch_id, now,
+            )
+        )
+    columns = [n for n, _ in raw_columns(contract)]
+    for row in good_rows:
+        row["_loaded_at"] = now
+        row["_batch_id"] = batch_id
+        row["_partition_date"] = day
+    frame = pd.DataFrame(good_rows, columns=columns)
+    qframe = pd.DataFrame(quarantine, columns=[
+        "source", "_partition_date", "_source_file", "_row_number", "reason_code", "message", "payload",
+        "_batch_id", "_loaded_at",
+    ])
+    lframe = pd.DataFrame(log, columns=[
+        "source", "_partition_date", "_source_file", "file_status", "encoding", "rows_read", "rows_loaded",
+        "rows_quarantined", "extra_columns", "_batch_id", "_loaded_at",
+    ])
+    con.execute("begin transaction")
+    try:
+        con.execute(f"delete from raw.{source} where _partition_date = ?", [day])
+        con.execute("delete from raw.quarantine where source = ? and _partition_date = ?", [source, day])
+        con.execute("delete from raw.load_log where source = ? and _partition_date = ?", [source, day])
+        con.register("batch_rows", frame)
+        cast_cols = ", ".join(f"cast({n} as {t}) as {n}" for n, t in raw_columns(contract))
+        con.execute(f"create or replace temp table _batch as select {cast_cols} from batch_rows")
+        con.unregister("batch_rows")
+        moved = _quarantine_cross_day_duplicates(con, contract, source, day, batch_id, now)
+        con.execute(f"insert into raw.{source} select * from _batch")
+        con.register("q_rows", qframe)
+        con.execute("insert into raw.quarantine select * from q_rows")
+        con.unregister("q_rows")
+        for file, n in moved.items():
+            lframe.loc[lframe["_source_file"] == file, "rows_loaded"] -= n
+            lframe.loc[lframe["_source_file"] == file, "rows_quarantined"] += n
+        con.register("l_rows", lframe)
+        con.execute("insert into raw.load_log select * from l_rows")
+        con.unregister("l_rows")
+        con.execute("drop table _batch")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    if pii_con is not None and contract.pii_columns:
+        store_pii(pii_con, source, day, pii_rows, restricted_payloads)
+    by_reason: dict[str, int] = {}
+    for q in con.execute(
+        "select reason_code, count(*) from raw.quarantine where source = ? and _partition_date = ? group by 1",
+        [source, day],
+    ).fetchall():
+        by_reason[q[0]] = q[1]
+    read = int(lframe["rows_read"].sum()) if len(lframe) else 0
+    loaded = int(lframe["rows_loaded"].sum()) if len(lframe) else 0
+    return LoadResult(source, day, len(lframe), read, loaded, sum(by_reason.values()), by_reason)
+
+
+def _quarantine_cross_day_duplicates(con, contract: Contract, source: str, day, batch_id, now) -> dict[str, int]:
+    """A row identical to one already loaded on another day adds nothing: it is quarantined, not loaded twice."""
+    dup = con.execute(
+        f"""
+        select b._source_file, b._row_number from _batch b
+        where exists (select 1 from raw.{source} r where r._row_hash = b._row_hash and r._partition_date <> ?)
+        """,
+        [day],
+    ).fetchall()
+    if not dup:
+        return {}
+    con.execute(
+        f"""
+        insert into raw.quarantine
+        select ?, ?, b._source_file, b._row_number, ?, 'identical to a row already loaded from an earlier day',
+               to_json(b)::varchar, ?, ?
+        from _batch b
+        where exists (select 1 from raw.{source} r where r._row_hash = b._row_hash and r._partition_date <> ?)
+        """,
+        [source, day, reasons.DUPLICATE_ROW, batch_id, now, day],
+    )
+    con.execute(
+        f"delete from _batch b where exists (select 1 from raw.{source} r "
+        f"where r._row_hash = b._row_hash and r._partition_date <> ?)",
+        [day],
+    )
+    counts: dict[str, int] = {}
+    for file, _ in dup:
+        counts[file] = counts.get(file, 0) + 1
+    return counts
+
+
+def _pii_rows(contract: Contract, parsed, rows: list[dict], key: bytes, day, now) -> list[dict]:
+    by_number = {r.row_number: r.values for r in parsed.records if r.values is not None}
+    person_col = contract.key[0]
+    out = []
+    for row in rows:
+        values = {k.strip().lower(): v for k, v in (by_number.get(row["_row_number"]) or {}).items()}
+        out.append(
+            {
+                "source": contract.source,
+                "_partition_date": day,
+                "person_key": row[person_col],
+                "candidate_key": row.get("candidate_id"),
+                "full_name": values.get("full_name"),
+                "email": values.get("email"),
+                "phone": values.get("phone"),
+                "_loaded_at": now,
+            }
+        )
+    return out
+
+
+def store_pii(pii_con: duckdb.DuckDBPyConnection, source: str, day, rows: list[dict], payloads: list[dict]) -> None:
+    """Names, e-mails, phones and unsplittable rows of personal sources: only here, in the restricted store."""
+    pii_con.execute(PII_DDL)
+    pii_con.execute(RESTRICTED_QUARANTINE_DDL)
+    frame = pd.DataFrame(
+        rows,
+        columns=["source", "_partition_date", "person_key", "candidate_key", "full_name", "email", "phone", "_loaded_at"],
+    )
+    pii_con.execute("begin transaction")
+    pii_con.execute("delete from pii where source = ? and _partition_date = ?", [source, day])
+    pii_con.register("pii_rows", frame)
+    pii_con.execute("insert into pii select * from pii_rows")
+    pii_con.unregister("pii_rows")
+    pii_con.execute("delete from quarantine_payloads where source = ? and _partition_date = ?", [source, day])
+    if payloads:
+        pii_con.executemany(
+            "insert into quarantine_payloads values (?, ?, ?, ?, ?)",
+            [[p["source"], p["_partition_date"], p["_source_file"], p["_row_number"], p["payload"]] for p in payloads],
+        )
+    pii_con.execute("commit")
+
+
+def _q(source, day, file, row_number, reason, message, payload, batch_id, now) -> dict:
+    return {
+        "source": source,
+        "_partition_date": day,
+        "_source_file": file,
+        "_row_number": row_number,
+        "reason_code": reason,
+        "message": message,
+        "payload": payload,
+        "_batch_id": batch_id,
+        "_loaded_at": now,
+    }
+
+
+def _log(source, day, file, status, encoding, read, loaded, quarantined, extra, batch_id, now) -> dict:
+    return {
+        "source": source,
+        "_partition_date": day,
+        "_source_file": file,
+        "file_status": status,
+        "encoding": encoding,
+        "rows_read": read,
+        "rows_loaded": loaded,
+        "rows_quarantined": quarantined,
+        "extra_columns": ",".join(extra),
+        "_batch_id": batch_id,
+        "_loaded_at": now,
+    }
+
+
+def ingest_days(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    source: str,
+    days: list[dt.date],
+    key: bytes,
+    pii_con: duckdb.DuckDBPyConnection | None = None,
+    batch_id: str | None = None,
+) -> list[LoadResult]:
+    """Load a run of days for one source in date order, reading the referenced keys once."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch_id = batch_id or uuid.uuid4().hex
+    ensure_raw_schema(con)
+    ctx = build_context(con, CONTRACTS[source], key, now)
+    return [load_partition(con, landing, source, d, key, pii_con, batch_id, now, ctx) for d in sorted(days)]
+
+
+def landed_days(landing: Path, source: str | None = None) -> list[dt.date]:
+    """Every day folder present under landing/, for one source or all."""
+    days: set[dt.date] = set()
+    sources = [source] if source else list(CONTRACTS)
+    for s in sources:
+        root = landing / s
+        if not root.is_dir():
+            continue
+        for d in root.iterdir():
+            try:
+                days.add(dt.date.fromisoformat(d.name))
+            except ValueError:
+                continue
+    return sorted(days)
+
+
+__all__ = ["LOAD_ORDER", "LoadResult", "ingest_days", "RowError", "ensure_raw_schema", "landed_days", "load_partition", "raw_columns"]

@@ -1,0 +1,78 @@
+"""Where TalentLoop keeps its data: resolved once, from TALENTLOOP_HOME, for Dagster, dbt, the CLI and the dashboards."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = ".talentloop"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(home=Path(env.get("TALENTLOOP_HOME", DEFAULT_HOME)).expanduser().resolve())
+
+    @property
+    def landing(self) -> Path:
+        """landing/<source>/<YYYY-MM-DD>/*: where source systems drop files."""
+        return self.home / "landing"
+
+    @property
+    def warehouse(self) -> Path:
+        """The pipeline's own DuckDB file: one writer, the nightly run."""
+        return self.home / "warehouse.duckdb"
+
+    @property
+    def published(self) -> Path:
+        """Read-only snapshots for dashboards, one file per publish, CURRENT names the newest."""
+        return self.home / "published"
+
+    @property
+    def app_state(self) -> Path:
+        """The dashboards' own store: users, review decisions, access log (SQLite, many small writes)."""
+        return self.home / "app_state.sqlite"
+
+    @property
+    def restricted(self) -> Path:
+        """The one restricted place: PII and the pseudonymisation key (mode 0700)."""
+        return self.home / "restricted"
+
+    @property
+    def pii_database(self) -> Path:
+        return self.restricted / "pii.duckdb"
+
+    @property
+    def pseudonym_key_file(self) -> Path:
+        return self.restricted / "pseudonym.key"
+
+    @property
+    def world_manifest(self) -> Path:
+        """Planted truth and injected faults of a generated world."""
+        return self.home / "world"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.home / "dbt_target"
+
+    def env(self) -> dict[str, str]:
+        """The variables dbt's profiles.yml and subprocesses read: the same values, spelled once."""
+        return {
+            "TALENTLOOP_HOME": str(self.home),
+            "TALENTLOOP_WAREHOUSE": str(self.warehouse),
+        }
+
+    def ensure(self) -> Settings:
+        for d in (self.home, self.landing, self.published, self.world_manifest):
+            d.mkdir(parents=True, exist_ok=True)
+        self.restricted.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.restricted, 0o700)
+        return self

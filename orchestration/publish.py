@@ -1,0 +1,81 @@
+"""Publishing: a complete, read-only copy of what dashboards read, swapped in atomically.
+
+DuckDB allows one writer per file, and a reader that opens a file someone writes sees a lock error. So
+dashboards never open the pipeline's file: each publish writes a new snapshot file, then replaces the
+one-line pointer CURRENT with os.replace (atomic on POSIX). A dashboard opens whatever CURRENT names,
+read-only; a snapshot it already has open stays valid until it reopens, even after pruning (POSIX keeps an
+unlinked open file alive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMAS = ("marts", "ml")
+POINTER = "CURRENT"
+KEEP_SNAPSHOTS = 3
+
+
+def publish_snapshot(con: duckdb.DuckDBPyConnection, published_dir: Path, run_id: str, keep: int = KEEP_SNAPSHOTS) -> Path:
+    """Copy marts, ml and the data-quality ledgers into a new file and point CURRENT at it."""
+    published_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = published_dir / f"warehouse-{stamp}.duckdb"
+    con.execute(f"attach '{target}' as snap")
+    try:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_type = 'BASE TABLE' and table_schema in "
+            f"({', '.join(repr(s) for s in PUBLISHED_SCHEMAS)}) order by 1, 2"
+        ).fetchall()
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f"create schema if not exists snap.{schema}")
+        for schema, table in tables:
+            con.execute(f"create table snap.{schema}.{table} as select * from {schema}.{table}")
+        con.execute("create schema if not exists snap.ops")
+        for table in ("quarantine", "load_log"):
+            if _exists(con, "raw", table):
+                con.execute(f"create table snap.ops.{table} as select * from raw.{table}")
+        landed = con.execute("select max(_partition_date) from raw.load_log").fetchone()[0] if _exists(con, "raw", "load_log") else None
+        con.execute(
+            "create table snap.ops.publish_info as select ? as run_id, ?::timestamp as published_at, ?::date as landed_through, ? as tables",
+            [run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), landed, len(tables)],
+        )
+    finally:
+        con.execute("detach snap")
+    tmp = published_dir / f".{POINTER}.tmp"
+    tmp.write_text(target.name + "\n")
+    os.replace(tmp, published_dir / POINTER)
+    _prune(published_dir, keep)
+    return target
+
+
+def current_snapshot(published_dir: Path) -> Path | None:
+    pointer = published_dir / POINTER
+    if not pointer.exists():
+        return None
+    path = published_dir / pointer.read_text().strip()
+    return path if path.exists() else None
+
+
+def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
+
+
+def _prune(published_dir: Path, keep: int) -> None:
+    current = current_snapshot(published_dir)
+    snapshots = sorted(published_dir.glob("warehouse-*.duckdb"))
+    for old in snapshots[:-keep]:
+        if old != current:
+            old.unlink(missing_ok=True)
+            Path(str(old) + ".wal").unlink(missing_ok=True)
