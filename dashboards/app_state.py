@@ -199,15 +199,15 @@ def validate_weights(weights: Mapping[str, float]) -> dict[str, float]:
     clean: dict[str, float] = {}
     for key, value in weights.items():
         if not isinstance(key, str) or not key.strip():
-            raise LocalizedError("error.weights_bad_key", key=repr(key))
+            raise LocalizedError("error.weights_bad_key", competency=repr(key))
         # bool is an int in Python; True as a weight is a bug upstream, not 1.0. numbers.Real covers numpy scalars.
         if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
-            raise LocalizedError("error.weights_not_number", key=key)
+            raise LocalizedError("error.weights_not_number", competency=key)
         number = float(value)
         if not math.isfinite(number):
-            raise LocalizedError("error.weights_not_number", key=key)
+            raise LocalizedError("error.weights_not_number", competency=key)
         if number < 0:
-            raise LocalizedError("error.weights_negative", key=key)
+            raise LocalizedError("error.weights_negative", competency=key)
         clean[key.strip()] = number
     total = math.fsum(clean.values())
     if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
@@ -279,7 +279,9 @@ class AppState:
 
     def _migrate(self) -> None:
         with self._write() as conn:
-            conn.execute("create table if not exists schema_version (version integer primary key, applied_at text not null)")
+            conn.execute(
+                "create table if not exists schema_version (version integer primary key, applied_at text not null)"
+            )
             current = conn.execute("select coalesce(max(version), 0) from schema_version").fetchone()[0]
             if current > SCHEMA_VERSION:
                 raise RuntimeError(f"{self.path} has schema version {current}; this code knows up to {SCHEMA_VERSION}")

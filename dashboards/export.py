@@ -1,4 +1,4 @@
-"""Downloads (CSV, Excel) that a spreadsheet cannot turn into formulas: OWASP CSV-injection defence on every text cell."""
+"""CSV and Excel downloads that a spreadsheet cannot turn into formulas (OWASP CSV-injection defence)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,10 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
     out.columns = [neutralize(str(c)) for c in out.columns]
     for i, dtype in enumerate(out.dtypes):
         # Numeric, boolean and datetime columns cannot hold text; only object/string/category columns can.
-        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype) or isinstance(
-            dtype, pd.CategoricalDtype
+        if (
+            pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
         ):
             col = out.iloc[:, i].astype(object)
             out.isetitem(i, col.map(lambda v: neutralize(v) if isinstance(v, str) else v))
@@ -45,7 +47,9 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """`df` as UTF-8 CSV with a byte-order mark (so Excel reads Chinese text correctly), formula-safe, no index."""
-    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+    # CRLF rows (RFC 4180) also make the writer quote any field holding a bare "\r", which readers would otherwise
+    # take for the end of the row.
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def _excel_value(value: Any) -> Any:

@@ -46,8 +46,8 @@ def catalogue(lang: str) -> dict[str, str]:
     return data
 
 
-def t(key: str, lang: str | None = DEFAULT_LANGUAGE, **fmt: Any) -> str:
-    """The text for `key` in `lang`, else in English, else the key itself; `fmt` fills `{named}` placeholders."""
+def t(key: str, /, lang: str | None = DEFAULT_LANGUAGE, **fmt: Any) -> str:
+    """The text for `key` in `lang`, else English, else the key itself; `fmt` fills `{named}` placeholders."""
     text = catalogue(normalize_language(lang)).get(key)
     if text is None:
         text = catalogue(DEFAULT_LANGUAGE).get(key)
@@ -87,7 +87,7 @@ def role_name(role: str, lang: str | None = DEFAULT_LANGUAGE) -> str:
 class LocalizedError(ValueError):
     """A rejected input whose message the page can show in the user's language via `message(lang)`."""
 
-    def __init__(self, key: str, **params: Any) -> None:
+    def __init__(self, key: str, /, **params: Any) -> None:
         self.key = key
         self.params = params
         super().__init__(t(key, DEFAULT_LANGUAGE, **params))

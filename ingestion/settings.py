@@ -36,6 +36,14 @@ class Settings:
         """Read-only snapshots for dashboards, one file per publish, CURRENT names the newest."""
         return self.home / "published"
 
+    def current_snapshot(self) -> Path | None:
+        """The published snapshot CURRENT names, or None before the first publish."""
+        pointer = self.published / "CURRENT"
+        if not pointer.exists():
+            return None
+        path = self.published / pointer.read_text().strip()
+        return path if path.exists() else None
+
     @property
     def app_state(self) -> Path:
         """The dashboards' own store: users, review decisions, access log (SQLite, many small writes)."""

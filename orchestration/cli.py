@@ -113,10 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     import duckdb
 
-    from orchestration.publish import current_snapshot
-
     settings = Settings.from_env()
-    snap = current_snapshot(settings.published)
+    snap = settings.current_snapshot()
     print(f"Data home: {settings.home}")
     if snap is None:
         print("Nothing published yet: run `make run`.")

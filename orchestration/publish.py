@@ -54,14 +54,6 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, published_dir: Path, run_id
     return target
 
 
-def current_snapshot(published_dir: Path) -> Path | None:
-    pointer = published_dir / POINTER
-    if not pointer.exists():
-        return None
-    path = published_dir / pointer.read_text().strip()
-    return path if path.exists() else None
-
-
 def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return bool(
         con.execute(
@@ -73,7 +65,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 
 def _prune(published_dir: Path, keep: int) -> None:
-    current = current_snapshot(published_dir)
+    current = (published_dir / (published_dir / POINTER).read_text().strip())
     snapshots = sorted(published_dir.glob("warehouse-*.duckdb"))
     for old in snapshots[:-keep]:
         if old != current:

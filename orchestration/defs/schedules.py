@@ -1,6 +1,5 @@
 """The nightly schedule, the landing-folder sensor, and the hand-off from ingestion to the warehouse build."""
 
-from __future__ import annotations
 
 import datetime as dt
 import hashlib

@@ -24,7 +24,8 @@ candidates as (
 
 labels as (
 
-    select
+    -- "Communication" and "COMMUNICATION" are one label once normalised: distinct keeps the join 1:1.
+    select distinct
         lower(trim(label)) as competency_label_normalised,
         competency_code
     from {{ ref('competency_labels') }}
@@ -33,7 +34,7 @@ labels as (
 
 words as (
 
-    select
+    select distinct
         lower(trim(word)) as word,
         value_0_1
     from {{ ref('rating_words') }}
@@ -51,7 +52,7 @@ joined as (
         scores.score_raw,
         scores.scale_min,
         scores.scale_max,
-        {{ dbt.safe_cast('scores.score_raw', dbt.type_float()) }} as score_number,
+        {{ try_to_double('scores.score_raw') }} as score_number,
         words.value_0_1 as word_value,
         scores.scored_at,
         scores.model_version,

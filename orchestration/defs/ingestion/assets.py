@@ -1,6 +1,5 @@
 """One daily-partitioned raw asset per source contract; each load is delete-then-insert by landing day."""
 
-from __future__ import annotations
 
 import datetime as dt
 import os

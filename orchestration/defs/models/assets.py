@@ -1,6 +1,5 @@
 """Model assets: read marts, fit, write ml.* with a version per run."""
 
-from __future__ import annotations
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -11,7 +10,7 @@ from ml.outputs import write_model_output
 
 @dg.asset(
     key=["ml", "rater_agreement"],
-    deps=[dg.AssetKey(["interview_ratings"])],
+    deps=[dg.AssetKey(["marts", "interview_ratings"])],
     group_name="ml",
     kinds={"python", "duckdb"},
     pool="duckdb_writer",

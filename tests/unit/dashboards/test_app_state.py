@@ -285,20 +285,27 @@ def test_weights_validation_rejects(weights, key):
 def test_weights_validation_accepts_within_tolerance_and_numpy_numbers():
     assert validate_weights({"a": 0.5, "b": 0.5 - 5e-7}) == {"a": 0.5, "b": 0.5 - 5e-7}
     assert validate_weights({"a": np.float64(0.25), "b": np.float32(0.75), "c": 0}) == {"a": 0.25, "b": 0.75, "c": 0.0}
-    assert validate_weights({str(i): 0.1 for i in range(10)})  # 0.1 × 10 is not exactly 1.0 in floating point
+    assert validate_weights({str(i): 0.1 for i in range(10)})  # ten times 0.1 is not exactly 1.0 in floating point
 
 
 def test_weights_are_checked_against_the_recommendation(state):
     recommended = dict(WEIGHTS)
     with pytest.raises(LocalizedError, match="use Edit"):
-        approve(state, weights={"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4},
-                recommended_weights=recommended)
+        approve(
+            state,
+            weights={"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4},
+            recommended_weights=recommended,
+        )
     with pytest.raises(LocalizedError, match="use Approve"):
         approve(state, decision="edited", weights=WEIGHTS, recommended_weights=recommended)
     with pytest.raises(LocalizedError, match="same competencies"):
         approve(state, decision="edited", weights={"communication": 1.0}, recommended_weights=recommended)
-    edited = approve(state, decision="edited", weights={"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4},
-                     recommended_weights=recommended)
+    edited = approve(
+        state,
+        decision="edited",
+        weights={"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4},
+        recommended_weights=recommended,
+    )
     assert edited.decision == "edited"
 
 
@@ -343,16 +350,32 @@ def test_flagged_reason_may_name_the_group_instead_of_the_impact(state):
 
 
 def test_flagged_reason_in_chinese(state):
-    reason = "已核查女性候选人的不利影响：差异来自一个季度的九名录用者，样本很小，我们批准半年试行，并于六月重新审计影响比，如仍低于基线则撤回。"
+    reason = (
+        "已核查女性候选人的不利影响：差异来自一个季度的九名录用者，样本很小，"
+        "我们批准半年试行，并于六月重新审计影响比，如仍低于基线则撤回。"
+    )
     assert len(reason) >= FLAGGED_REASON_MIN_LENGTH
     assert approve(state, flagged=True, flags=FLAGS, flag_acknowledged=True, reason=reason).decision == "approved"
 
 
 def test_flagged_edit_needs_the_same_care_and_rejection_does_not(state):
-    with pytest.raises(LocalizedError):
-        approve(state, decision="edited", flagged=True, flags=FLAGS, flag_acknowledged=True, reason="Edited weights.")
+    with pytest.raises(LocalizedError) as err:
+        approve(
+            state,
+            decision="edited",
+            flagged=True,
+            flags=FLAGS,
+            flag_acknowledged=True,
+            reason="Edited the weights to favour teamwork.",
+        )
+    assert err.value.key == "error.flag_reason_too_short"
     d = state.record_decision(
-        "rec-sales-1", "sales", "rejected", reason="Rejected: fairness flag.", decided_by="lead", flagged=True,
+        "rec-sales-1",
+        "sales",
+        "rejected",
+        reason="Rejected: fairness flag.",
+        decided_by="lead",
+        flagged=True,
         flags=FLAGS,
     )
     assert d.decision == "rejected"
@@ -431,7 +454,10 @@ def test_access_log_rows_and_filters(state):
         (dict(username="ana", page="payroll", action="view"), "error.page_unknown"),
         (dict(username="ghost", page="funnel", action="view"), "error.user_unknown"),
         (dict(username="ana", page="funnel", action=""), "error.field_required"),
-        (dict(username="ana", page="funnel", action="view", candidate_key="jane@example.com"), "error.candidate_key_invalid"),
+        (
+            dict(username="ana", page="funnel", action="view", candidate_key="jane@example.com"),
+            "error.candidate_key_invalid",
+        ),
         (dict(username="ana", page="funnel", action="view", candidate_key="Jane Doe"), "error.candidate_key_invalid"),
     ],
 )
@@ -466,7 +492,9 @@ def test_concurrent_writers_from_two_instances_lose_nothing(state):
         except BaseException as exc:  # noqa: BLE001 - surfaced by the assert below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(s, u)) for s, u in ((a, "ana"), (b, "ana"), (a, "head"), (b, "lead"))]
+    threads = [
+        threading.Thread(target=work, args=(s, u)) for s, u in ((a, "ana"), (b, "ana"), (a, "head"), (b, "lead"))
+    ]
     for th in threads:
         th.start()
     for th in threads:
@@ -478,7 +506,7 @@ def test_concurrent_writers_from_two_instances_lose_nothing(state):
 
 def test_a_writer_waits_for_another_writer_instead_of_failing(state):
     other = AppState(state.path)
-    blocker = _raw(state)
+    blocker = sqlite3.connect(state.path, isolation_level=None, check_same_thread=False)
     blocker.execute("begin immediate")
     release = threading.Timer(0.3, lambda: blocker.execute("commit"))
     release.start()

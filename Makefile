@@ -1,0 +1,65 @@
+# TalentLoop: `make run` and `make test` are the whole set-up; everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+export TALENTLOOP_HOME ?= $(abspath .talentloop)
+export DAGSTER_HOME ?= $(TALENTLOOP_HOME)/dagster
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+SIZE ?= 10000
+
+.PHONY: run test test-fast dashboard dagster bench lint lock docs browser-deps clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## run: create the environment, generate the demo world if nothing is landed, run the whole pipeline
+run: $(STAMP)
+	$(BIN)/talentloop run
+
+## test: create the environment and run every test tier but the benchmarks
+test: $(STAMP) browser-deps
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
+
+## browser-deps: Debian's chromium for the browser tests (Playwright's own download cannot work offline)
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+dashboard: $(STAMP)
+	$(BIN)/streamlit run dashboards/streamlit_app.py --server.headless true
+
+dagster: $(STAMP)
+	$(BIN)/talentloop prepare
+	$(BIN)/dagster dev -m orchestration.definitions
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --size $(SIZE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
+
+docs: $(STAMP)
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir .
+
+## lock: re-resolve requirements.lock from pyproject.toml (needs the registry)
+lock: $(STAMP)
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --extra dev --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .talentloop dbt_project/target dbt_project/logs
