@@ -32,4 +32,4 @@ def unreconciled_files(con: duckdb.DuckDBPyConnection, source: str) -> list[dict
         [source, source],
     ).fetchall()
     cols = ["file", "rows_read", "rows_loaded", "rows_quarantined", "in_raw", "in_quarantine"]
-    return [dict(zip(cols, r)) for r in rows]
+    return [dict(zip(cols, r, strict=True)) for r in rows]

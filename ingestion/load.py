@@ -185,14 +185,32 @@ def load_partition(
             pii_rows += _pii_rows(contract, parsed, rows, key, day, now)
         for q in outcome.quarantined:
             if "restricted_payload" in q:
-                restricted_payloads.append({"source": source, "_partition_date": day, "_source_file": rel,
-                                            "_row_number": q["row_number"], "payload": q["restricted_payload"]})
-            quarantine.append(_q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now))
+                restricted_payloads.append(
+                    {
+                        "source": source,
+                        "_partition_date": day,
+                        "_source_file": rel,
+                        "_row_number": q["row_number"],
+                        "payload": q["restricted_payload"],
+                    }
+                )
+            quarantine.append(
+                _q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now)
+            )
         good_rows += rows
         log.append(
             _log(
-                source, day, rel, "loaded", parsed.encoding, len(parsed.records), len(rows),
-                len(outcome.quarantined), outcome.extra_columns, batch_id, now,
+                source,
+                day,
+                rel,
+                "loaded",
+                parsed.encoding,
+                len(parsed.records),
+                len(rows),
+                len(outcome.quarantined),
+                outcome.extra_columns,
+                batch_id,
+                now,
             )
         )
     columns = [n for n, _ in raw_columns(contract)]
@@ -201,14 +219,36 @@ def load_partition(
         row["_batch_id"] = batch_id
         row["_partition_date"] = day
     frame = pd.DataFrame(good_rows, columns=columns)
-    qframe = pd.DataFrame(quarantine, columns=[
-        "source", "_partition_date", "_source_file", "_row_number", "reason_code", "message", "payload",
-        "_batch_id", "_loaded_at",
-    ])
-    lframe = pd.DataFrame(log, columns=[
-        "source", "_partition_date", "_source_file", "file_status", "encoding", "rows_read", "rows_loaded",
-        "rows_quarantined", "extra_columns", "_batch_id", "_loaded_at",
-    ])
+    qframe = pd.DataFrame(
+        quarantine,
+        columns=[
+            "source",
+            "_partition_date",
+            "_source_file",
+            "_row_number",
+            "reason_code",
+            "message",
+            "payload",
+            "_batch_id",
+            "_loaded_at",
+        ],
+    )
+    lframe = pd.DataFrame(
+        log,
+        columns=[
+            "source",
+            "_partition_date",
+            "_source_file",
+            "file_status",
+            "encoding",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "extra_columns",
+            "_batch_id",
+            "_loaded_at",
+        ],
+    )
     con.execute("begin transaction")
     try:
         con.execute(f"delete from raw.{source} where _partition_date = ?", [day])
@@ -306,7 +346,16 @@ def store_pii(pii_con: duckdb.DuckDBPyConnection, source: str, day, rows: list[d
     pii_con.execute(RESTRICTED_QUARANTINE_DDL)
     frame = pd.DataFrame(
         rows,
-        columns=["source", "_partition_date", "person_key", "candidate_key", "full_name", "email", "phone", "_loaded_at"],
+        columns=[
+            "source",
+            "_partition_date",
+            "person_key",
+            "candidate_key",
+            "full_name",
+            "email",
+            "phone",
+            "_loaded_at",
+        ],
     )
     pii_con.execute("begin transaction")
     pii_con.execute("delete from pii where source = ? and _partition_date = ?", [source, day])
@@ -385,4 +434,13 @@ def landed_days(landing: Path, source: str | None = None) -> list[dt.date]:
     return sorted(days)
 
 
-__all__ = ["LOAD_ORDER", "LoadResult", "ingest_days", "RowError", "ensure_raw_schema", "landed_days", "load_partition", "raw_columns"]
+__all__ = [
+    "LOAD_ORDER",
+    "LoadResult",
+    "ingest_days",
+    "RowError",
+    "ensure_raw_schema",
+    "landed_days",
+    "load_partition",
+    "raw_columns",
+]

@@ -1,4 +1,4 @@
-"""Read a landed file into text records, whatever its format or encoding; a file that cannot be read raises FileRejected."""
+"""Read a landed file into text records, whatever its format or encoding; an unreadable file raises FileRejected."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def _read_csv(path: Path) -> ParsedFile:
         if reader.line_num == len(lines) and not raw.endswith(("\n", "\r")) and '"' in raw and raw.count('"') % 2:
             records.append(Record(row_number, None, raw, "the file ends inside a quoted field: truncated"))
             continue
-        records.append(Record(row_number, dict(zip(columns, (_cell(f) for f in fields))), raw))
+        records.append(Record(row_number, dict(zip(columns, (_cell(f) for f in fields), strict=True)), raw))
     return ParsedFile(columns, records, encoding)
 
 
@@ -184,7 +184,7 @@ def _read_xlsx(path: Path) -> ParsedFile:
             if row is None or all(v is None or str(v).strip() == "" for v in row):
                 continue
             row_number += 1
-            values = {c: _cell(_excel_value(v)) for c, v in zip(columns, row) if c}
+            values = {c: _cell(_excel_value(v)) for c, v in zip(columns, row, strict=False) if c}
             records.append(Record(row_number, values, json.dumps(values, ensure_ascii=False, default=str)))
         return ParsedFile(columns, records)
     finally:

@@ -1,4 +1,4 @@
-"""Quarantine reason codes: the one vocabulary shared by readers, contracts, the generator's fault manifest and the dashboards."""
+"""Quarantine reason codes: one vocabulary for readers, contracts, the generator's fault manifest and dashboards."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Where TalentLoop keeps its data: resolved once, from TALENTLOOP_HOME, for Dagster, dbt, the CLI and the dashboards."""
+"""Where TalentLoop keeps its data: resolved once, from TALENTLOOP_HOME, for Dagster, dbt, CLI and dashboards."""
 
 from __future__ import annotations
 

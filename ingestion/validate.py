@@ -234,9 +234,13 @@ def _quarantine(row_number, reason, message, raw, values=None, contract: Contrac
     if contract is not None and contract.pii_columns:
         if values is not None:
             # The payload keeps every field a reviewer needs to fix the row, but never a name, e-mail or phone.
-            redacted = {k: ("[redacted]" if k in contract.pii_columns and v is not None else v) for k, v in values.items()}
+            redacted = {
+                k: ("[redacted]" if k in contract.pii_columns and v is not None else v) for k, v in values.items()
+            }
             out["payload"] = json.dumps(redacted, ensure_ascii=False)
         else:
-            out["payload"] = "[withheld: the row could not be split and may hold personal data; see the restricted store]"
+            out["payload"] = (
+                "[withheld: the row could not be split and may hold personal data; see the restricted store]"
+            )
             out["restricted_payload"] = raw
     return out

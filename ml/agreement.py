@@ -16,7 +16,9 @@ def fisher_ci(r: float, n: int, level: float = 0.95) -> tuple[float, float]:
     return (float(np.tanh(z - half)), float(np.tanh(z + half)))
 
 
-def rater_agreement(ratings: pd.DataFrame, group_cols: tuple[str, ...] = ("job_family", "competency_code")) -> pd.DataFrame:
+def rater_agreement(
+    ratings: pd.DataFrame, group_cols: tuple[str, ...] = ("job_family", "competency_code")
+) -> pd.DataFrame:
     """Pearson r between the AI score and the mean human score per interview, by group.
 
     Input columns: interview_id, rater_type (ai/human), competency_code, job_family, score_normalised.
@@ -36,7 +38,11 @@ def rater_agreement(ratings: pd.DataFrame, group_cols: tuple[str, ...] = ("job_f
     rows = []
     for group, part in wide.groupby(list(group_cols), dropna=False):
         n = len(part)
-        r = float(np.corrcoef(part["ai"], part["human"])[0, 1]) if n >= 3 and part["ai"].std() > 0 and part["human"].std() > 0 else float("nan")
+        r = (
+            float(np.corrcoef(part["ai"], part["human"])[0, 1])
+            if n >= 3 and part["ai"].std() > 0 and part["human"].std() > 0
+            else float("nan")
+        )
         lo, hi = fisher_ci(r, n)
         rows.append([*group, r, lo, hi, n, float(part["ai"].mean()), float(part["human"].mean())])
     return pd.DataFrame(rows, columns=cols)

@@ -1,4 +1,4 @@
-"""Model outputs as warehouse tables: the latest fit in ml.<name>, every fit in ml.<name>_history, a registry row per run."""
+"""Model outputs as warehouse tables: latest fit in ml.<name>, each fit in ml.<name>_history, a registry row a run."""
 
 from __future__ import annotations
 

@@ -71,7 +71,10 @@ def run_pipeline(settings: Settings, days: list[dt.date] | None = None) -> dict:
     instance = DagsterInstance.get()
     results = {}
     if days:
-        tags = {ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(), ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat()}
+        tags = {
+            ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat(),
+        }
         ingest = defs.resolve_job_def("ingest").execute_in_process(instance=instance, tags=tags)
         results["ingest"] = ingest.success
         if not ingest.success:
@@ -87,8 +90,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not landed_days(settings.landing):
         print(f"No landed files under {settings.landing}: generating the demo world first.")
-        cmd_generate(argparse.Namespace(out=None, candidates=args.candidates, days=args.days, seed=7, dirty=0.0,
-                                        start_date="2024-01-01"))
+        cmd_generate(
+            argparse.Namespace(
+                out=None, candidates=args.candidates, days=args.days, seed=7, dirty=0.0, start_date="2024-01-01"
+            )
+        )
     days = None
     if args.day:
         days = [dt.date.fromisoformat(args.day)]
@@ -97,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(
         textwrap.dedent(
             f"""
-            Pipeline {'succeeded' if ok else 'FAILED'}: {results}
+            Pipeline {"succeeded" if ok else "FAILED"}: {results}
             Data home:           {settings.home}
             Warehouse (writer):  {settings.warehouse}
             Published snapshot:  {settings.published}/CURRENT
@@ -107,6 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             """
         )
     )
+    if not settings.app_state.exists():
+        print("No dashboard account exists yet. Create the first administrator with:")
+        print("  .venv/bin/talentloop user add --username NAME --role admin")
     return 0 if ok else 1
 
 
@@ -128,10 +137,18 @@ def cmd_status(args: argparse.Namespace) -> int:
             "select source, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined) "
             "from ops.load_log group by 1 order by 1"
         ).fetchall():
-            print(f"  {source:<22} files {files:>6,}  read {read:>10,}  loaded {loaded:>10,}  quarantined {quarantined:>8,}")
+            counts = f"read {read:>10,}  loaded {loaded:>10,}  quarantined {quarantined:>8,}"
+            print(f"  {source:<22} files {files:>6,}  {counts}")
     finally:
         con.close()
     return 0
+
+
+def cmd_user(argv: list[str]) -> int:
+    """Accounts live with the dashboards; orchestration does not import them, it hands over the command line."""
+    import subprocess
+
+    return subprocess.call([sys.executable, "-m", "dashboards.users", *argv])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,12 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--days", type=int, default=540, help="days of the demo world if none is landed")
     r.set_defaults(func=cmd_run)
 
+    sub.add_parser("user", help="dashboard accounts: add, passwd, role, disable, list (see `talentloop user -h`)")
+
     s = sub.add_parser("status", help="what is published, and what each source loaded")
     s.set_defaults(func=cmd_status)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["user"]:
+        return cmd_user(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 

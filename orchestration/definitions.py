@@ -1,10 +1,6 @@
 """The Dagster code location: every domain's assets, checks, jobs, schedules and sensors."""
 
-import warnings
-
 import dagster as dg
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)  # single-run backfill policy is beta, and relied upon
 
 from orchestration.defs import schedules
 from orchestration.defs.ingestion.assets import ingestion_assets

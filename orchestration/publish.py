@@ -20,7 +20,9 @@ POINTER = "CURRENT"
 KEEP_SNAPSHOTS = 3
 
 
-def publish_snapshot(con: duckdb.DuckDBPyConnection, published_dir: Path, run_id: str, keep: int = KEEP_SNAPSHOTS) -> Path:
+def publish_snapshot(
+    con: duckdb.DuckDBPyConnection, published_dir: Path, run_id: str, keep: int = KEEP_SNAPSHOTS
+) -> Path:
     """Copy marts, ml and the data-quality ledgers into a new file and point CURRENT at it."""
     published_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -40,9 +42,14 @@ def publish_snapshot(con: duckdb.DuckDBPyConnection, published_dir: Path, run_id
         for table in ("quarantine", "load_log"):
             if _exists(con, "raw", table):
                 con.execute(f"create table snap.ops.{table} as select * from raw.{table}")
-        landed = con.execute("select max(_partition_date) from raw.load_log").fetchone()[0] if _exists(con, "raw", "load_log") else None
+        landed = (
+            con.execute("select max(_partition_date) from raw.load_log").fetchone()[0]
+            if _exists(con, "raw", "load_log")
+            else None
+        )
         con.execute(
-            "create table snap.ops.publish_info as select ? as run_id, ?::timestamp as published_at, ?::date as landed_through, ? as tables",
+            "create table snap.ops.publish_info as select ? as run_id, ?::timestamp as published_at, "
+            "?::date as landed_through, ? as tables",
             [run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), landed, len(tables)],
         )
     finally:
@@ -65,7 +72,7 @@ def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
 
 
 def _prune(published_dir: Path, keep: int) -> None:
-    current = (published_dir / (published_dir / POINTER).read_text().strip())
+    current = published_dir / (published_dir / POINTER).read_text().strip()
     snapshots = sorted(published_dir.glob("warehouse-*.duckdb"))
     for old in snapshots[:-keep]:
         if old != current:

@@ -47,7 +47,15 @@ def prepare_dbt_manifest(force: bool = False, settings: Settings | None = None) 
     if force or not dbt_project.manifest_path.exists():
         env = {**os.environ, **(settings or Settings.from_env()).env()}
         subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
             env=env,
             check=True,
             cwd=DBT_PROJECT_DIR,

@@ -29,6 +29,7 @@ else:
         labels={"r": "Pearson r (AI vs human panel)", "competency_code": "Competency", "job_family": "Job family"},
         range_y=[-1, 1],
     )
-    st.plotly_chart(fig, use_container_width=True)
-    st.dataframe(shown, hide_index=True, use_container_width=True)
-    st.caption(f"Model version: {shown['model_version'].iloc[0] if len(shown) else '-'}. Groups under 5 interviews are not shown.")
+    st.plotly_chart(fig, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch")
+    version = shown["model_version"].iloc[0] if len(shown) else "-"
+    st.caption(f"Model version: {version}. Groups under 5 interviews are not shown.")

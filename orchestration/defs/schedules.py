@@ -1,6 +1,5 @@
 """The nightly schedule, the landing-folder sensor, and the hand-off from ingestion to the warehouse build."""
 
-
 import datetime as dt
 import hashlib
 import json
@@ -36,7 +35,9 @@ def landing_fingerprints(settings: Settings) -> dict[str, str]:
         for day_dir in sorted(p for p in source_dir.iterdir() if p.is_dir()):
             for f in sorted(p for p in day_dir.rglob("*") if p.is_file()):
                 st = f.stat()
-                by_day.setdefault(day_dir.name, []).append(f"{f.relative_to(settings.landing)}:{st.st_size}:{st.st_mtime_ns}")
+                by_day.setdefault(day_dir.name, []).append(
+                    f"{f.relative_to(settings.landing)}:{st.st_size}:{st.st_mtime_ns}"
+                )
     return {day: hashlib.sha1("\n".join(items).encode()).hexdigest() for day, items in by_day.items()}
 
 

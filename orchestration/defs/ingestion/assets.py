@@ -1,8 +1,8 @@
 """One daily-partitioned raw asset per source contract; each load is delete-then-insert by landing day."""
 
-
 import datetime as dt
 import os
+import warnings
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -13,6 +13,7 @@ from orchestration.resources import TalentLoopHome
 
 # The first landing day the partitions cover; a deployment with older history sets TALENTLOOP_START_DATE.
 START_DATE = os.environ.get("TALENTLOOP_START_DATE", "2024-01-01")
+warnings.filterwarnings("ignore", category=dg.BetaWarning)  # the single-run backfill policy is beta, and relied on
 daily = dg.DailyPartitionsDefinition(start_date=START_DATE, end_offset=1)
 
 
@@ -41,7 +42,9 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         pii = talentloop.pii_connection()
         try:
             with warehouse.get_connection() as con:
-                results = ingest_days(con, settings.landing, source, days, talentloop.pseudonym_key(), pii, context.run_id)
+                results = ingest_days(
+                    con, settings.landing, source, days, talentloop.pseudonym_key(), pii, context.run_id
+                )
         finally:
             pii.close()
         quarantined: dict[str, int] = {}

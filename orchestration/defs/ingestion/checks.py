@@ -1,6 +1,5 @@
 """Reconciliation: every row read is either loaded or quarantined, file by file."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

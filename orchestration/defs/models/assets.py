@@ -1,6 +1,5 @@
 """Model assets: read marts, fit, write ml.* with a version per run."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

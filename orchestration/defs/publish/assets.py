@@ -1,6 +1,5 @@
 """Publish a read-only snapshot for dashboards once the warehouse and models are built."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: one asset per model and seed, dbt tests as asset checks."""
 
-
 from collections.abc import Mapping
 from typing import Any
 

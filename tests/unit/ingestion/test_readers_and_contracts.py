@@ -38,7 +38,10 @@ def reasons_of(outcome) -> list[str]:
 
 
 def test_clean_csv_loads_every_row(tmp_path):
-    out = check(tmp_path, HEADER + "I1,ai:v,Communication,ai,4,1,5,2025-01-02T10:00:00,m1\nI2,INT-1,沟通能力,human,yes,1,5,2025-01-02,\n")
+    out = check(
+        tmp_path,
+        HEADER + "I1,ai:v,Communication,ai,4,1,5,2025-01-02T10:00:00,m1\nI2,INT-1,沟通能力,human,yes,1,5,2025-01-02,\n",
+    )
     assert len(out.rows) == 2 and out.quarantined == []
     assert out.rows[0]["competency"] == "Communication"
 
@@ -129,8 +132,17 @@ def test_binary_garbage_is_unreadable(tmp_path):
 
 def test_jsonl_parquet_and_excel_read_the_same(tmp_path):
     rows = [
-        {"interview_id": "I1", "rater_id": "ai:v", "competency": "Communication", "rater_type": "ai", "score": "4",
-         "scale_min": 1, "scale_max": 5, "scored_at": "2025-01-02T10:00:00", "model_version": "m"},
+        {
+            "interview_id": "I1",
+            "rater_id": "ai:v",
+            "competency": "Communication",
+            "rater_type": "ai",
+            "score": "4",
+            "scale_min": 1,
+            "scale_max": 5,
+            "scored_at": "2025-01-02T10:00:00",
+            "model_version": "m",
+        },
     ]
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
     pd.DataFrame(rows).to_parquet(tmp_path / "a.parquet")
@@ -144,7 +156,10 @@ def test_jsonl_parquet_and_excel_read_the_same(tmp_path):
 
 
 def test_pii_never_in_loaded_rows_and_redacted_in_quarantine(tmp_path):
-    header = "candidate_id,full_name,email,phone,gender,ethnicity,age_band,source_channel,region,consent_recording,consent_analytics,consent_at\n"
+    header = (
+        "candidate_id,full_name,email,phone,gender,ethnicity,age_band,source_channel,region,"
+        "consent_recording,consent_analytics,consent_at\n"
+    )
     text = header + "C1,Ann Lee,ann@example.com,+86 138 0000 0000,female,,25-34,referral,east,true,true,2025-01-01\n"
     text += "C2,Bo Chen,bo@example.com,,male,,,,east,true,maybe,2025-01-01\n"
     out = check(tmp_path, text, name="c.csv", source="candidates")
