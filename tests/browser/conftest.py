@@ -102,7 +102,7 @@ def browser():
 def login(page, url: str, username: str) -> None:
     page.goto(url)
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_selector("[data-testid='stSidebar']", timeout=30_000)
 

@@ -23,7 +23,7 @@ def test_wrong_password_is_refused(dashboard_url, browser):
     page = browser.new_page()
     page.goto(dashboard_url)
     page.get_by_label("Username").fill("analyst")
-    page.get_by_label("Password").fill("not-the-password-at-all")
+    page.get_by_label("Password", exact=True).fill("not-the-password-at-all")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_selector("[data-testid='stAlert']", timeout=15_000)
     assert page.locator("[data-testid='stSidebar']").count() == 0
