@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.defs import schedules
-from orchestration.defs.ingestion.assets import ingestion_assets
+from orchestration.defs.ingestion.assets import ingestion_assets, review_decisions
 from orchestration.defs.ingestion.checks import reconciliation_checks
 from orchestration.defs.models.assets import model_assets
 from orchestration.defs.publish.assets import published_snapshot
@@ -11,7 +11,7 @@ from orchestration.defs.warehouse.assets import warehouse_dbt_assets
 from orchestration.resources import build_resources
 
 defs = dg.Definitions(
-    assets=[*ingestion_assets, warehouse_dbt_assets, *model_assets, published_snapshot],
+    assets=[*ingestion_assets, review_decisions, warehouse_dbt_assets, *model_assets, published_snapshot],
     asset_checks=reconciliation_checks,
     jobs=schedules.jobs,
     schedules=schedules.schedules,

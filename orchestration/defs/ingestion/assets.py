@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.contracts import CONTRACTS
 from ingestion.load import LOAD_ORDER, ingest_days
+from ingestion.review_decisions import import_decisions
 from orchestration.resources import TalentLoopHome
 
 # The first landing day the partitions cover; a deployment with older history sets TALENTLOOP_START_DATE.
@@ -66,3 +67,11 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
 
 
 ingestion_assets = [build_ingestion_asset(s) for s in LOAD_ORDER]
+
+
+@dg.asset(key=["raw", "review_decisions"], group_name="app_state", kinds={"sqlite", "duckdb"}, pool="duckdb_writer")
+def review_decisions(talentloop: TalentLoopHome, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    """Talent leaders' weight decisions, copied read-only from the dashboards' store."""
+    with warehouse.get_connection() as con:
+        n = import_decisions(con, talentloop.settings.app_state)
+    return dg.MaterializeResult(metadata={"decisions": n})
