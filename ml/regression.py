@@ -57,11 +57,13 @@ def fit_ols(
     n, k = X.shape
     empty = pd.DataFrame(columns=["term", "estimate", "std_error", "t", "p_value", "ci_low", "ci_high"])
     if n <= k:
-        return OLSResult(empty, n, int((~keep).sum()), np.nan, np.nan, np.nan, "not_fitted",
-                         f"{n} complete rows for {k} parameters")
+        return OLSResult(
+            empty, n, int((~keep).sum()), np.nan, np.nan, np.nan, "not_fitted", f"{n} complete rows for {k} parameters"
+        )
     if np.linalg.matrix_rank(X.to_numpy()) < k:
-        return OLSResult(empty, n, int((~keep).sum()), np.nan, np.nan, np.nan, "not_fitted",
-                         "predictors are collinear or constant")
+        return OLSResult(
+            empty, n, int((~keep).sum()), np.nan, np.nan, np.nan, "not_fitted", "predictors are collinear or constant"
+        )
     fit = sm.OLS(y, X).fit()
     ci = fit.conf_int(alpha=1 - level)
     coefs = pd.DataFrame(
@@ -75,5 +77,6 @@ def fit_ols(
             "ci_high": ci[1].to_numpy(),
         }
     )
-    return OLSResult(coefs, n, int((~keep).sum()), float(fit.rsquared), float(fit.rsquared_adj),
-                     float(np.sqrt(fit.scale)))
+    return OLSResult(
+        coefs, n, int((~keep).sum()), float(fit.rsquared), float(fit.rsquared_adj), float(np.sqrt(fit.scale))
+    )

@@ -119,6 +119,22 @@ def _compile_terms(groups: Mapping[str, Iterable[str] | Mapping[str, Iterable[st
     return compiled
 
 
+def _non_overlapping_hits(text: str, terms: list[tuple[str, re.Pattern]]) -> list[str]:
+    """Terms matched in text, one per stretch of text: the longest match wins where matches overlap."""
+    # Overlapping terms ("explain" and "explained", "客户" and "客户服务") would otherwise count one phrase
+    # twice, and the count would depend on how the lexicon happens to be written.
+    spans = sorted(
+        ((m.start(), m.end(), term) for term, rx in terms for m in rx.finditer(text)),
+        key=lambda s: (s[0], -(s[1] - s[0])),
+    )
+    kept, last_end = [], -1
+    for start, end, term in spans:
+        if start >= last_end:
+            kept.append(term)
+            last_end = end
+    return kept
+
+
 def count_words(text: object) -> int:
     """Count words: each Latin/digit token is one word and each Han character is one word."""
     # Characters per minute is the usual speech-rate unit for Chinese; a Chinese word averages about 1.5
@@ -141,12 +157,18 @@ def keyword_evidence(segments: pd.DataFrame, lexicon: Mapping) -> pd.DataFrame:
     for seg in cand.itertuples(index=False):
         text = seg.text if isinstance(seg.text, str) else ""
         for competency, terms in compiled.items():
-            for term, rx in terms:
-                for _ in rx.finditer(text):
-                    rows.append(
-                        (seg.interview_id, competency, term, seg.question_id, seg.segment_no, seg.start_s,
-                         getattr(seg, "language", None))
+            for term in _non_overlapping_hits(text, terms):
+                rows.append(
+                    (
+                        seg.interview_id,
+                        competency,
+                        term,
+                        seg.question_id,
+                        seg.segment_no,
+                        seg.start_s,
+                        getattr(seg, "language", None),
                     )
+                )
     evidence = pd.DataFrame(rows, columns=out_cols)
     return evidence.sort_values(["interview_id", "segment_no", "competency", "keyword"], kind="stable").reset_index(
         drop=True
@@ -203,8 +225,16 @@ def transcript_features(segments: pd.DataFrame, lexicon: Mapping) -> pd.DataFram
             row[f"kw_{comp}"] = int(hits.loc[interview_id, comp]) if has else 0
         row["reason"] = reason
         rows.append(row)
-    cols = ["interview_id", "language", "n_candidate_segments", "candidate_word_count", "candidate_speaking_s",
-            "speaking_rate_wpm", *[f"kw_{c}" for c in competencies], "reason"]
+    cols = [
+        "interview_id",
+        "language",
+        "n_candidate_segments",
+        "candidate_word_count",
+        "candidate_speaking_s",
+        "speaking_rate_wpm",
+        *[f"kw_{c}" for c in competencies],
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -295,8 +325,17 @@ def resume_features(resumes: pd.DataFrame, lexicon: Mapping, text_col: str = "te
                 "reason": "; ".join(reasons) or None,
             }
         )
-    cols = ["resume_id", "candidate_id", "education_level", "education_rank", "years_experience", "skills",
-            "n_skills", "resume_job_match", "reason"]
+    cols = [
+        "resume_id",
+        "candidate_id",
+        "education_level",
+        "education_rank",
+        "years_experience",
+        "skills",
+        "n_skills",
+        "resume_job_match",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -49,9 +49,13 @@ def operational_validity(r, u, ryy):
 
 
 def correlation_with_ci(x, y, level: float = 0.95) -> dict:
-    """Pearson r on pairwise-complete values with Fisher-z CI and two-sided p: n, r, ci_low, ci_high, p_value, reason."""
-    pair = pd.DataFrame({"x": pd.to_numeric(pd.Series(x), errors="coerce").to_numpy(),
-                         "y": pd.to_numeric(pd.Series(y), errors="coerce").to_numpy()}).dropna()
+    """Pearson r on pairwise-complete pairs with Fisher-z CI and two-sided p: n, r, ci_low, ci_high, p_value, reason."""
+    pair = pd.DataFrame(
+        {
+            "x": pd.to_numeric(pd.Series(x), errors="coerce").to_numpy(),
+            "y": pd.to_numeric(pd.Series(y), errors="coerce").to_numpy(),
+        }
+    ).dropna()
     n = len(pair)
     out = {"n": n, "r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan, "reason": None}
     if n < MIN_PAIRS:
@@ -141,7 +145,25 @@ def validity_table(
                         "reason": reason,
                     }
                 )
-    cols = [group_col, "competency", "outcome", "n", "r", "ci_low", "ci_high", "p_value", "sd_applicants",
-            "sd_hired", "u", "ryy", "r_range_corrected", "r_range_corrected_ci_low", "r_range_corrected_ci_high",
-            "r_operational", "r_operational_ci_low", "r_operational_ci_high", "reason"]
+    cols = [
+        group_col,
+        "competency",
+        "outcome",
+        "n",
+        "r",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "sd_applicants",
+        "sd_hired",
+        "u",
+        "ryy",
+        "r_range_corrected",
+        "r_range_corrected_ci_low",
+        "r_range_corrected_ci_high",
+        "r_operational",
+        "r_operational_ci_low",
+        "r_operational_ci_high",
+        "reason",
+    ]
     return pd.DataFrame(rows, columns=cols)

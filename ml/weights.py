@@ -50,14 +50,20 @@ class WeightRecommendation:
         """Recommended weights as {competency: weight}, or None when there is no recommendation."""
         if self.weights is None:
             return None
-        return dict(zip(self.weights["competency"], self.weights["recommended"].astype(float)))
+        return dict(zip(self.weights["competency"], self.weights["recommended"].astype(float), strict=True))
 
     def to_frame(self) -> pd.DataFrame:
         """One row per competency with status and evidence counts (a single status row when gated)."""
         if self.weights is None:
             return pd.DataFrame(
-                [{"competency": None, "status": self.status, "n_available": self.n_available,
-                  "n_needed": self.n_needed}]
+                [
+                    {
+                        "competency": None,
+                        "status": self.status,
+                        "n_available": self.n_available,
+                        "n_needed": self.n_needed,
+                    }
+                ]
             )
         out = self.weights.copy()
         out["status"] = self.status
@@ -147,7 +153,9 @@ def fit_simplex_weights(X, y, current, lam: float) -> np.ndarray:
         constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}],
         options={"ftol": 1e-12, "maxiter": 500},
     )
-    return project_to_capped_simplex(res.x, np.zeros_like(w0), np.ones_like(w0))
+    # Guard against an SLSQP stop short of the optimum: never return worse than either end of the path.
+    candidates = [project_to_capped_simplex(res.x, np.zeros_like(w0), np.ones_like(w0)), w0, beta / c]
+    return min(candidates, key=objective)
 
 
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
@@ -232,7 +240,8 @@ def recommend_weights(
     unit, validity_max). The returned weights are then refitted on all eligible hires with that lambda, so the
     holdout validity describes the procedure, fitted without the newest cohort.
     weights table: competency, current, estimate (shrunk fit, before the cap), recommended (after the cap),
-    change, ci_low, ci_high (percentile bootstrap of estimate over n_bootstrap resamples, seeded), at_cap.
+    change, ci_low, ci_high (percentile bootstrap of estimate over n_bootstrap resamples, seeded), at_cap,
+    validity_max (the unpenalised, uncapped fit, for the fairness trade-off table).
     """
     competencies = list(competencies)
     assert_no_prohibited_features(competencies)
@@ -246,14 +255,19 @@ def recommend_weights(
     eligible = scores.notna().all(axis=1) & df["_criterion"].notna() & df[date_col].notna()
     n = int(eligible.sum())
     if n < min_hires:
-        return WeightRecommendation("insufficient_evidence", n, min_hires, competencies,
-                                    notes=notes + [f"{n} hires with complete scores and outcomes; {min_hires} needed"])
+        return WeightRecommendation(
+            "insufficient_evidence",
+            n,
+            min_hires,
+            competencies,
+            notes=notes + [f"{n} hires with complete scores and outcomes; {min_hires} needed"],
+        )
 
     df = df[eligible].sort_values(date_col, kind="stable")
     X = scores.loc[df.index].to_numpy(dtype=float)
     y = df["_criterion"].to_numpy(dtype=float)
     dates = df[date_col].to_numpy()
-    constant = [c for c, sd in zip(competencies, X.std(axis=0)) if sd == 0]
+    constant = [c for c, sd in zip(competencies, X.std(axis=0), strict=True) if sd == 0]
     if constant:
         notes.append(f"no variance among hires, so no evidence on: {', '.join(constant)}")
 
@@ -277,12 +291,20 @@ def recommend_weights(
             "validity_max": fit_simplex_weights(X_tr, y_tr, w_cur, 0.0),
         }
         validity = pd.DataFrame(
-            [{"weighting": name, "holdout_r": _corr(X_te @ w, y_te), "holdout_n": int(len(y_te)),
-              **{f"w_{c}": float(v) for c, v in zip(competencies, w)}} for name, w in candidates.items()]
+            [
+                {
+                    "weighting": name,
+                    "holdout_r": _corr(X_te @ w, y_te),
+                    "holdout_n": int(len(y_te)),
+                    **{f"w_{c}": float(v) for c, v in zip(competencies, w, strict=True)},
+                }
+                for name, w in candidates.items()
+            ]
         )
 
     estimate = fit_simplex_weights(X, y, w_cur, lam)
     recommended = apply_change_cap(estimate, w_cur, max_change)
+    validity_max = fit_simplex_weights(X, y, w_cur, 0.0)
 
     rng = np.random.default_rng(seed)
     boot = np.empty((n_bootstrap, len(competencies)))
@@ -290,8 +312,11 @@ def recommend_weights(
         idx = rng.integers(0, n, n)
         boot[b] = fit_simplex_weights(X[idx], y[idx], w_cur, lam)
     alpha = (1 - level) / 2
-    ci_low, ci_high = (np.quantile(boot, [alpha, 1 - alpha], axis=0) if n_bootstrap
-                       else (np.full(len(w_cur), np.nan), np.full(len(w_cur), np.nan)))
+    ci_low, ci_high = (
+        np.quantile(boot, [alpha, 1 - alpha], axis=0)
+        if n_bootstrap
+        else (np.full(len(w_cur), np.nan), np.full(len(w_cur), np.nan))
+    )
 
     weights = pd.DataFrame(
         {
@@ -303,10 +328,21 @@ def recommend_weights(
             "ci_low": ci_low,
             "ci_high": ci_high,
             "at_cap": np.abs(recommended - w_cur) >= max_change - 1e-9,
+            "validity_max": validity_max,
         }
     )
-    return WeightRecommendation("ok", n, min_hires, competencies, weights, validity, cv_table, lam,
-                                pd.Timestamp(cutoff) if cutoff is not None else None, notes)
+    return WeightRecommendation(
+        "ok",
+        n,
+        min_hires,
+        competencies,
+        weights,
+        validity,
+        cv_table,
+        lam,
+        pd.Timestamp(cutoff) if cutoff is not None else None,
+        notes,
+    )
 
 
 def recommend_weights_by_group(
