@@ -77,3 +77,34 @@ def test_dashboard_reads_the_snapshot_while_the_pipeline_writes_and_publishes(bu
     assert writer.returncode == 0
     assert errors == []
     assert len(seen) == 1, "every snapshot is complete: the same mart row count each time"
+
+
+def test_a_failed_blocking_check_stops_publish_and_loses_nothing(built_home, monkeypatch):
+    """Model output out of bounds: the check fails, publish does not run, the last snapshot stays current."""
+    import dagster as dg
+
+    from orchestration.defs.models import assets as model_assets
+    from orchestration.defs.publish.assets import published_snapshot
+    from orchestration.defs.quality.checks import gx_checks
+    from orchestration.resources import build_resources
+
+    def broken(ratings):
+        return pd.DataFrame(
+            {"job_family": ["sales"], "competency_code": ["communication"], "r": [1.7], "ci_low": [None],
+             "ci_high": [None], "n_interviews": [40], "mean_ai": [0.5], "mean_human": [0.5]}
+        )
+
+    monkeypatch.setattr(model_assets, "rater_agreement", broken)
+    before = built_home.current_snapshot()
+    check = next(c for c in gx_checks if any(k.name == "agreement_within_bounds" for k in c.check_keys))
+    result = dg.materialize(
+        [model_assets.rater_agreement_asset, published_snapshot, check],
+        resources=build_resources(built_home),
+        raise_on_error=False,
+    )
+    evaluations = result.get_asset_check_evaluations()
+    assert [e.passed for e in evaluations] == [False]
+    assert dg.AssetKey(["published_snapshot"]) not in {m.asset_key for m in result.get_asset_materialization_events()}
+    assert built_home.current_snapshot() == before
+    with duckdb.connect(str(built_home.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from ml.rater_agreement_history").fetchone()[0] >= 2, "history kept"
