@@ -170,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--days", type=int, default=540, help="days of the demo world if none is landed")
     r.set_defaults(func=cmd_run)
 
+    sub.add_parser("migrate", help="import a legacy HR export through a mapping (see `talentloop migrate -h`)")
     sub.add_parser("user", help="dashboard accounts: add, passwd, role, disable, list (see `talentloop user -h`)")
 
     s = sub.add_parser("status", help="what is published, and what each source loaded")
@@ -181,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["user"]:
         return cmd_user(argv[1:])
+    if argv[:1] == ["migrate"]:
+        from ingestion.migrate import main as migrate_main
+
+        return migrate_main(argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args)
 
