@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -155,37 +155,45 @@ def load_partition(
     ctx: Context | None = None,
 ) -> LoadResult:
     """Replace raw.<source>'s rows of one landing day with what the day's files hold now."""
-    contract = CONTRACTS[source]
-    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    batch_id = batch_id or uuid.uuid4().hex
-    ensure_raw_schema(con)
+    return load_days(con, landing, source, [day], key, pii_con, batch_id, now, ctx)[0]
+
+
+@dataclass
+class _Batch:
+    rows: list[dict] = field(default_factory=list)
+    quarantine: list[dict] = field(default_factory=list)
+    log: list[dict] = field(default_factory=list)
+    pii: list[dict] = field(default_factory=list)
+    restricted_payloads: list[dict] = field(default_factory=list)
+
+
+def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, batch: _Batch, batch_id, now) -> None:
+    """Parse and check every file of one landing day, appending to the batch."""
+    source = contract.source
     folder = landing / source / day.isoformat()
-    ctx = ctx or build_context(con, contract, key, now)
-    good_rows: list[dict] = []
-    quarantine: list[dict] = []
-    log: list[dict] = []
-    pii_rows: list[dict] = []
-    restricted_payloads: list[dict] = []
     for path in iter_landed_files(folder):
         rel = str(path.relative_to(landing))
         try:
             parsed = read_file(path)
             outcome = check_file(contract, parsed, path.name, ctx)
         except FileRejected as rej:
-            quarantine.append(_q(source, day, rel, 0, rej.reason, rej.message, "", batch_id, now))
+            batch.quarantine.append(_q(source, day, rel, 0, rej.reason, rej.message, "", batch_id, now))
             # A rejected file counts as one unit read and one quarantined, so the reconciliation still adds up.
-            log.append(_log(source, day, rel, "rejected", None, 1, 0, 1, [], batch_id, now))
+            batch.log.append(_log(source, day, rel, "rejected", None, 1, 0, 1, [], batch_id, now))
             continue
         rows = outcome.rows
         if source == "resumes":
             rows = _attach_documents(rows, folder, outcome.quarantined)
         for row in rows:
             row["_source_file"] = rel
+            row["_loaded_at"] = now
+            row["_batch_id"] = batch_id
+            row["_partition_date"] = day
         if contract.pii_columns:
-            pii_rows += _pii_rows(contract, parsed, rows, key, day, now)
+            batch.pii += _pii_rows(contract, parsed, rows, ctx.key, day, now)
         for q in outcome.quarantined:
             if "restricted_payload" in q:
-                restricted_payloads.append(
+                batch.restricted_payloads.append(
                     {
                         "source": source,
                         "_partition_date": day,
@@ -194,11 +202,11 @@ def load_partition(
                         "payload": q["restricted_payload"],
                     }
                 )
-            quarantine.append(
+            batch.quarantine.append(
                 _q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now)
             )
-        good_rows += rows
-        log.append(
+        batch.rows += rows
+        batch.log.append(
             _log(
                 source,
                 day,
@@ -213,110 +221,152 @@ def load_partition(
                 now,
             )
         )
+
+
+QUARANTINE_COLUMNS = [
+    "source",
+    "_partition_date",
+    "_source_file",
+    "_row_number",
+    "reason_code",
+    "message",
+    "payload",
+    "_batch_id",
+    "_loaded_at",
+]
+LOG_COLUMNS = [
+    "source",
+    "_partition_date",
+    "_source_file",
+    "file_status",
+    "encoding",
+    "rows_read",
+    "rows_loaded",
+    "rows_quarantined",
+    "extra_columns",
+    "_batch_id",
+    "_loaded_at",
+]
+
+
+def load_days(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    source: str,
+    days: list[dt.date],
+    key: bytes,
+    pii_con: duckdb.DuckDBPyConnection | None = None,
+    batch_id: str | None = None,
+    now: dt.datetime | None = None,
+    ctx: Context | None = None,
+) -> list[LoadResult]:
+    """Replace raw.<source>'s rows of these landing days, in one transaction: all of them or none."""
+    contract = CONTRACTS[source]
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    batch_id = batch_id or uuid.uuid4().hex
+    ensure_raw_schema(con)
+    ctx = ctx or build_context(con, contract, key, now)
+    days = sorted(set(days))
+    batch = _Batch()
+    for day in days:
+        _read_day(contract, landing, day, ctx, batch, batch_id, now)
     columns = [n for n, _ in raw_columns(contract)]
-    for row in good_rows:
-        row["_loaded_at"] = now
-        row["_batch_id"] = batch_id
-        row["_partition_date"] = day
-    frame = pd.DataFrame(good_rows, columns=columns)
-    qframe = pd.DataFrame(
-        quarantine,
-        columns=[
-            "source",
-            "_partition_date",
-            "_source_file",
-            "_row_number",
-            "reason_code",
-            "message",
-            "payload",
-            "_batch_id",
-            "_loaded_at",
-        ],
-    )
-    lframe = pd.DataFrame(
-        log,
-        columns=[
-            "source",
-            "_partition_date",
-            "_source_file",
-            "file_status",
-            "encoding",
-            "rows_read",
-            "rows_loaded",
-            "rows_quarantined",
-            "extra_columns",
-            "_batch_id",
-            "_loaded_at",
-        ],
-    )
+    frame = pd.DataFrame(batch.rows, columns=columns)
+    qframe = pd.DataFrame(batch.quarantine, columns=QUARANTINE_COLUMNS)
+    lframe = pd.DataFrame(batch.log, columns=LOG_COLUMNS)
+    day_list = pd.DataFrame({"d": pd.to_datetime(pd.Series(days, dtype="object"))})
     con.execute("begin transaction")
     try:
-        con.execute(f"delete from raw.{source} where _partition_date = ?", [day])
-        con.execute("delete from raw.quarantine where source = ? and _partition_date = ?", [source, day])
-        con.execute("delete from raw.load_log where source = ? and _partition_date = ?", [source, day])
+        con.register("_days", day_list)
+        con.execute("create or replace temp table _batch_days as select cast(d as date) as d from _days")
+        con.unregister("_days")
+        con.execute(f"delete from raw.{source} where _partition_date in (select d from _batch_days)")
+        con.execute(
+            "delete from raw.quarantine where source = ? and _partition_date in (select d from _batch_days)", [source]
+        )
+        con.execute(
+            "delete from raw.load_log where source = ? and _partition_date in (select d from _batch_days)", [source]
+        )
         con.register("batch_rows", frame)
         cast_cols = ", ".join(f"cast({n} as {t}) as {n}" for n, t in raw_columns(contract))
         con.execute(f"create or replace temp table _batch as select {cast_cols} from batch_rows")
         con.unregister("batch_rows")
-        moved = _quarantine_cross_day_duplicates(con, contract, source, day, batch_id, now)
+        moved = _quarantine_duplicates(con, source, batch_id, now)
         con.execute(f"insert into raw.{source} select * from _batch")
         con.register("q_rows", qframe)
         con.execute("insert into raw.quarantine select * from q_rows")
         con.unregister("q_rows")
-        for file, n in moved.items():
+        for (file, _day), n in moved.items():
             lframe.loc[lframe["_source_file"] == file, "rows_loaded"] -= n
             lframe.loc[lframe["_source_file"] == file, "rows_quarantined"] += n
         con.register("l_rows", lframe)
         con.execute("insert into raw.load_log select * from l_rows")
         con.unregister("l_rows")
         con.execute("drop table _batch")
+        con.execute("drop table _batch_days")
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     if pii_con is not None and contract.pii_columns:
-        store_pii(pii_con, source, day, pii_rows, restricted_payloads)
-    by_reason: dict[str, int] = {}
-    for q in con.execute(
-        "select reason_code, count(*) from raw.quarantine where source = ? and _partition_date = ? group by 1",
-        [source, day],
-    ).fetchall():
-        by_reason[q[0]] = q[1]
-    read = int(lframe["rows_read"].sum()) if len(lframe) else 0
-    loaded = int(lframe["rows_loaded"].sum()) if len(lframe) else 0
-    return LoadResult(source, day, len(lframe), read, loaded, sum(by_reason.values()), by_reason)
+        store_pii(pii_con, source, days, batch.pii, batch.restricted_payloads)
+    return _results(source, days, lframe, qframe, moved)
 
 
-def _quarantine_cross_day_duplicates(con, contract: Contract, source: str, day, batch_id, now) -> dict[str, int]:
-    """A row identical to one already loaded on another day adds nothing: it is quarantined, not loaded twice."""
-    dup = con.execute(
-        f"""
-        select b._source_file, b._row_number from _batch b
-        where exists (select 1 from raw.{source} r where r._row_hash = b._row_hash and r._partition_date <> ?)
-        """,
-        [day],
-    ).fetchall()
-    if not dup:
-        return {}
+def _results(source, days, lframe: pd.DataFrame, qframe: pd.DataFrame, moved: dict) -> list[LoadResult]:
+    out = []
+    for day in days:
+        log = lframe[lframe["_partition_date"] == day]
+        by_reason = qframe[qframe["_partition_date"] == day]["reason_code"].value_counts().to_dict()
+        dups = sum(n for (_, d), n in moved.items() if d == day)
+        if dups:
+            by_reason[reasons.DUPLICATE_ROW] = by_reason.get(reasons.DUPLICATE_ROW, 0) + dups
+        out.append(
+            LoadResult(
+                source,
+                day,
+                len(log),
+                int(log["rows_read"].sum()),
+                int(log["rows_loaded"].sum()),
+                sum(by_reason.values()),
+                {k: int(v) for k, v in by_reason.items()},
+            )
+        )
+    return out
+
+
+def _quarantine_duplicates(con, source: str, batch_id, now) -> dict[tuple[str, dt.date], int]:
+    """A row identical to one already loaded (another day, another file of this batch) adds nothing:
+    the first copy loads, later copies are quarantined, so nothing is counted twice."""
     con.execute(
         f"""
-        insert into raw.quarantine
-        select ?, ?, b._source_file, b._row_number, ?, 'identical to a row already loaded from an earlier day',
-               to_json(b)::varchar, ?, ?
-        from _batch b
-        where exists (select 1 from raw.{source} r where r._row_hash = b._row_hash and r._partition_date <> ?)
-        """,
-        [source, day, reasons.DUPLICATE_ROW, batch_id, now, day],
+        create or replace temp table _dups as
+        select b._source_file, b._row_number, b._partition_date from (
+            select _source_file, _row_number, _partition_date, _row_hash,
+                   row_number() over (partition by _row_hash order by _partition_date, _source_file, _row_number) as k
+            from _batch
+        ) b
+        where b.k > 1
+           or exists (select 1 from raw.{source} r where r._row_hash = b._row_hash)
+        """
     )
-    con.execute(
-        f"delete from _batch b where exists (select 1 from raw.{source} r "
-        f"where r._row_hash = b._row_hash and r._partition_date <> ?)",
-        [day],
-    )
-    counts: dict[str, int] = {}
-    for file, _ in dup:
-        counts[file] = counts.get(file, 0) + 1
-    return counts
+    dup = con.execute("select _source_file, _partition_date, count(*) from _dups group by 1, 2").fetchall()
+    if dup:
+        con.execute(
+            """
+            insert into raw.quarantine
+            select ?, b._partition_date, b._source_file, b._row_number, ?,
+                   'identical to a row already loaded (an earlier day or file)', to_json(b)::varchar, ?, ?
+            from _batch b semi join _dups d using (_source_file, _row_number)
+            """,
+            [source, reasons.DUPLICATE_ROW, batch_id, now],
+        )
+        con.execute(
+            "delete from _batch b where exists (select 1 from _dups d "
+            "where d._source_file = b._source_file and d._row_number = b._row_number)"
+        )
+    con.execute("drop table _dups")
+    return {(f, d): n for f, d, n in dup}
 
 
 def _pii_rows(contract: Contract, parsed, rows: list[dict], key: bytes, day, now) -> list[dict]:
@@ -340,7 +390,7 @@ def _pii_rows(contract: Contract, parsed, rows: list[dict], key: bytes, day, now
     return out
 
 
-def store_pii(pii_con: duckdb.DuckDBPyConnection, source: str, day, rows: list[dict], payloads: list[dict]) -> None:
+def store_pii(pii_con: duckdb.DuckDBPyConnection, source: str, days, rows: list[dict], payloads: list[dict]) -> None:
     """Names, e-mails, phones and unsplittable rows of personal sources: only here, in the restricted store."""
     pii_con.execute(PII_DDL)
     pii_con.execute(RESTRICTED_QUARANTINE_DDL)
@@ -358,11 +408,13 @@ def store_pii(pii_con: duckdb.DuckDBPyConnection, source: str, day, rows: list[d
         ],
     )
     pii_con.execute("begin transaction")
-    pii_con.execute("delete from pii where source = ? and _partition_date = ?", [source, day])
+    for day in days:
+        pii_con.execute("delete from pii where source = ? and _partition_date = ?", [source, day])
     pii_con.register("pii_rows", frame)
     pii_con.execute("insert into pii select * from pii_rows")
     pii_con.unregister("pii_rows")
-    pii_con.execute("delete from quarantine_payloads where source = ? and _partition_date = ?", [source, day])
+    for day in days:
+        pii_con.execute("delete from quarantine_payloads where source = ? and _partition_date = ?", [source, day])
     if payloads:
         pii_con.executemany(
             "insert into quarantine_payloads values (?, ?, ?, ?, ?)",
@@ -409,13 +461,28 @@ def ingest_days(
     key: bytes,
     pii_con: duckdb.DuckDBPyConnection | None = None,
     batch_id: str | None = None,
+    days_per_transaction: int = 31,
 ) -> list[LoadResult]:
-    """Load a run of days for one source in date order, reading the referenced keys once."""
+    """Load a run of days for one source in date order, a month per transaction to bound memory.
+
+    Days with no folder and nothing loaded before are skipped: a year's backfill costs what was landed.
+    """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     batch_id = batch_id or uuid.uuid4().hex
     ensure_raw_schema(con)
+    loaded = {r[0] for r in con.execute(f"select distinct _partition_date from raw.{source}").fetchall()}
+    loaded |= {
+        r[0]
+        for r in con.execute("select distinct _partition_date from raw.load_log where source = ?", [source]).fetchall()
+    }
+    landed = set(landed_days(landing, source))
+    todo = sorted(d for d in set(days) if d in landed or d in loaded)
     ctx = build_context(con, CONTRACTS[source], key, now)
-    return [load_partition(con, landing, source, d, key, pii_con, batch_id, now, ctx) for d in sorted(days)]
+    results = []
+    for i in range(0, len(todo), days_per_transaction):
+        chunk = todo[i : i + days_per_transaction]
+        results += load_days(con, landing, source, chunk, key, pii_con, batch_id, now, ctx)
+    return results
 
 
 def landed_days(landing: Path, source: str | None = None) -> list[dt.date]:

@@ -31,7 +31,7 @@ def built_home(small_world) -> Settings:
     old = {k: os.environ.get(k) for k in ("TALENTLOOP_HOME", "TALENTLOOP_WAREHOUSE", "DAGSTER_HOME")}
     os.environ["TALENTLOOP_HOME"] = str(settings.home)
     try:
-        results = run_pipeline(settings)
+        results = run_pipeline(settings, record=False)
     finally:
         for k, v in old.items():
             if v is None:

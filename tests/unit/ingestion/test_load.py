@@ -126,7 +126,7 @@ def test_a_crash_mid_load_loses_nothing_and_a_rerun_recovers(world, monkeypatch)
     def boom(*args, **kwargs):
         raise RuntimeError("killed mid-load")
 
-    monkeypatch.setattr(load_mod, "_quarantine_cross_day_duplicates", boom)
+    monkeypatch.setattr(load_mod, "_quarantine_duplicates", boom)
     with pytest.raises(RuntimeError):
         load_partition(con, landing, "interview_scores", DAY, KEY, pii)
     assert contents(con) == before, "the failed load rolled back: the day still holds its previous rows"
