@@ -79,7 +79,10 @@ def run_pipeline(settings: Settings, days: list[dt.date] | None = None, record: 
     instance = DagsterInstance.get() if record else DagsterInstance.ephemeral()
     results = {}
     if days:
-        tags = {ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(), ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat()}
+        tags = {
+            ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat(),
+        }
         if not record:
             print(f"Backfilling {len(days)} landing days without recording per-partition run history.")
         ingest = defs.resolve_job_def("ingest").execute_in_process(instance=instance, tags=tags)

@@ -1,7 +1,10 @@
 {#- One rating on the 0-1 scale: numbers from their own row's scale, words through the rating seed, labels
     through the competency seed. Ingestion already quarantined unknown labels and words, so the inner
-    joins drop nothing that passed the contract. Ratings of candidates without analytics consent drop out
-    with the consent-filtered candidate staging model. -#}
+    joins drop nothing that passed the contract. Ratings of candidates without analytics consent, or who asked
+    for erasure, drop out with int_candidates_filtered. A view: the incremental marts above it read only the
+    interviews that changed. -#}
+{{ config(materialized='view') }}
+
 with
 
 scores as (
@@ -18,7 +21,13 @@ interviews as (
 
 candidates as (
 
-    select * from {{ ref('stg_ats__candidates') }}
+    select * from {{ ref('int_candidates_filtered') }}
+
+),
+
+requisitions as (
+
+    select * from {{ ref('stg_ats__requisitions') }}
 
 ),
 
@@ -58,7 +67,19 @@ joined as (
         scores.model_version,
         interviews.candidate_key,
         interviews.requisition_id,
-        interviews.application_id
+        interviews.application_id,
+        requisitions.job_family,
+        requisitions.department,
+        requisitions.region,
+        scores.landed_on,
+        scores.loaded_at,
+        -- The newest input behind this rating: an incremental build recomputes the interview when it moves.
+        greatest(
+            scores.loaded_at,
+            interviews.loaded_at,
+            candidates.loaded_at,
+            coalesce(requisitions.loaded_at, scores.loaded_at)
+        ) as _loaded_at_max
     from scores
     inner join labels
         on scores.competency_label_normalised = labels.competency_label_normalised
@@ -66,21 +87,56 @@ joined as (
         on scores.interview_id = interviews.interview_id
     inner join candidates
         on interviews.candidate_key = candidates.candidate_key
+    left join requisitions
+        on interviews.requisition_id = requisitions.requisition_id
     left join words
         on lower(trim(scores.score_raw)) = words.word
+
+),
+
+deduplicated as (
+
+    -- One rater scoring one competency under two labels (a vendor re-export with new spellings): the later
+    -- landing wins, so interview x rater x competency stays a key.
+    select
+        *,
+        row_number() over (
+            partition by interview_id, rater_id, competency_code
+            order by landed_on desc, loaded_at desc, competency_label desc
+        ) as _label_rank
+    from joined
 
 ),
 
 normalised as (
 
     select
-        *,
+        interview_id,
+        rater_id,
+        rater_type,
+        competency_code,
+        competency_label,
+        score_raw,
+        scale_min,
+        scale_max,
+        score_number,
+        word_value,
         case
             when score_number is not null
                 then (score_number - scale_min) / (scale_max - scale_min)
             else word_value
-        end as score_normalised
-    from joined
+        end as score_normalised,
+        scored_at,
+        model_version,
+        candidate_key,
+        requisition_id,
+        application_id,
+        job_family,
+        department,
+        region,
+        _loaded_at_max
+    from deduplicated
+    where _label_rank = 1
 
 )
 

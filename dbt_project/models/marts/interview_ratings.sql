@@ -1,3 +1,19 @@
+{#- Incremental: each build recomputes every rating of an interview whose scores, interview row, candidate or
+    requisition landed after the newest input already in the table (delete+insert by interview), then drops
+    ratings of candidates who have left the analysable set. A --full-refresh gives the same rows. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='interview_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook=[
+            "delete from {{ this }} where candidate_key not in
+             (select candidate_key from {{ ref('int_candidates_filtered') }})"
+        ]
+    )
+}}
+
 with
 
 ratings as (
@@ -6,37 +22,45 @@ ratings as (
 
 ),
 
-requisitions as (
+scoped as (
 
-    select * from {{ ref('stg_ats__requisitions') }}
+    -- Incremental: only interviews with an input newer than the newest already built.
+    select ratings.*
+    from ratings
+    {% if is_incremental() %}
+        where ratings.interview_id in (
+            select changed.interview_id
+            from ratings as changed
+            where changed._loaded_at_max > (select max(built._loaded_at_max) from {{ this }} as built)
+        )
+    {% endif %}
 
 ),
 
 final as (
 
     select
-        {{ dbt.hash(dbt.concat(["ratings.interview_id", "'|'", "ratings.rater_id", "'|'", "ratings.competency_code"])) }}
+        {{ dbt.hash(dbt.concat(["interview_id", "'|'", "rater_id", "'|'", "competency_code"])) }}
             as interview_rating_id,
-        ratings.interview_id,
-        ratings.rater_id,
-        ratings.rater_type,
-        ratings.competency_code,
-        ratings.competency_label,
-        ratings.score_raw,
-        ratings.scale_min,
-        ratings.scale_max,
-        ratings.score_normalised,
-        ratings.scored_at,
-        ratings.model_version,
-        ratings.candidate_key,
-        ratings.application_id,
-        ratings.requisition_id,
-        requisitions.job_family,
-        requisitions.department,
-        requisitions.region
-    from ratings
-    left join requisitions
-        on ratings.requisition_id = requisitions.requisition_id
+        interview_id,
+        rater_id,
+        rater_type,
+        competency_code,
+        competency_label,
+        score_raw,
+        scale_min,
+        scale_max,
+        score_normalised,
+        scored_at,
+        model_version,
+        candidate_key,
+        application_id,
+        requisition_id,
+        job_family,
+        department,
+        region,
+        _loaded_at_max
+    from scoped
 
 )
 
