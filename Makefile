@@ -46,7 +46,7 @@ dagster: $(STAMP)
 	$(BIN)/dagster dev -m orchestration.definitions
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run --size $(SIZE)
+	$(BIN)/python -m tests.benchmarks.run --size $(SIZE) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,161 @@
+"""`make bench`: full build, incremental night, floor and page renders at one world size; results as JSON + plot.
+
+Stages run as separate processes so each has its own wall time and peak memory (the whole process tree,
+dbt included). Generation is timed apart from the pipeline. The last day of the world is held back from the
+full build and landed afterwards, as the incremental night.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from tests.benchmarks.rss import run_measured
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "tests" / "benchmarks" / "results"
+PIPELINE_STAGES = ("ingest", "warehouse", "models", "publish")
+PACKAGES = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "pandas", "scikit-learn", "streamlit")
+
+
+def machine() -> dict:
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    return {
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {p: metadata.version(p) for p in PACKAGES},
+    }
+
+
+def hold_back(landing: Path, day: str, to: Path) -> None:
+    for folder in landing.glob(f"*/{day}"):
+        target = to / folder.parent.name / day
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder), str(target))
+
+
+def land(held: Path, landing: Path) -> None:
+    for folder in held.glob("*/*"):
+        target = landing / folder.parent.name / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder), str(target))
+
+
+def stage(name: str, env: dict, days: list[str] | None = None) -> dict:
+    cmd = [sys.executable, "-m", "tests.benchmarks.stage", name, *[a for d in days or [] for a in ("--day", d)]]
+    m = run_measured(cmd, env=env, cwd=ROOT)
+    if m.returncode != 0:
+        raise RuntimeError(f"stage {name} failed:\n{m.output_tail}")
+    return {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_bytes / 2**20, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=10_000, help="candidates in the world")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--work", default=str(ROOT / ".bench"))
+    parser.add_argument("--pages", action="store_true", help="also time dashboard page renders in Chromium")
+    args = parser.parse_args()
+
+    home = Path(args.work) / str(args.size)
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    env = {**os.environ, "TALENTLOOP_HOME": str(home)}
+    result: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "world": {"candidates": args.size, "days": args.days, "seed": args.seed},
+    }
+    gen = run_measured(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "generate",
+            "--candidates",
+            str(args.size),
+            "--days",
+            str(args.days),
+            "--seed",
+            str(args.seed),
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    if gen.returncode != 0:
+        raise RuntimeError(gen.output_tail)
+    result["generate"] = {"seconds": round(gen.seconds, 2), "peak_rss_mb": round(gen.peak_rss_bytes / 2**20, 1)}
+    truth = json.loads((home / "world" / "truth.json").read_text())
+    result["world"]["counts"] = truth["world"]["counts"]
+    last_day = truth["world"]["last_data_date"]
+    held = home / "held_back"
+    hold_back(home / "landing", last_day, held)
+
+    full = {s: stage(s, env) for s in PIPELINE_STAGES}
+    full["total_seconds"] = round(sum(v["seconds"] for v in full.values()), 2)
+    full["peak_rss_mb"] = max(v["peak_rss_mb"] for v in full.values() if isinstance(v, dict))
+    result["full_build"] = full
+
+    floor = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.benchmarks.floor",
+            "--warehouse",
+            str(home / "warehouse.duckdb"),
+            "--scratch",
+            str(home / "floor.duckdb"),
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result["floor"] = json.loads(floor.stdout.strip().splitlines()[-1])
+    result["floor"]["warehouse_ratio"] = round(full["warehouse"]["seconds"] / max(result["floor"]["seconds"], 1e-9), 2)
+
+    land(held, home / "landing")
+    night = {"ingest": stage("ingest", env, [last_day])}
+    night.update({s: stage(s, env) for s in PIPELINE_STAGES[1:]})
+    night["total_seconds"] = round(sum(v["seconds"] for v in night.values()), 2)
+    night["share_of_full_build"] = round(night["total_seconds"] / full["total_seconds"], 3)
+    result["incremental_night"] = night
+
+    if args.pages:
+        pages = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks.pages", "--home", str(home)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        result["page_render_seconds"] = (
+            json.loads(pages.stdout.strip().splitlines()[-1])
+            if pages.returncode == 0
+            else {"error": pages.stdout[-2000:] + pages.stderr[-2000:]}
+        )
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{args.size}.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    print(f"Results: {out}")
+    subprocess.run([sys.executable, "-m", "tests.benchmarks.plot"], cwd=ROOT, check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
