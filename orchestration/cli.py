@@ -151,6 +151,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_prepare(args: argparse.Namespace) -> int:
+    """Data home, Dagster instance config and the dbt manifest, so `dagster dev` loads with no error."""
+    from orchestration.resources import prepare_dbt_manifest
+
+    settings = Settings.from_env().ensure()
+    dagster_home = prepare_instance(settings)
+    prepare_dbt_manifest(force=True, settings=settings)
+    print(f"Data home {settings.home}; DAGSTER_HOME {dagster_home}; dbt manifest parsed.")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -202,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--days", type=int, default=540, help="days of the demo world if none is landed")
     r.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("prepare", help="set up the data home, Dagster instance and dbt manifest")
+    p.set_defaults(func=cmd_prepare)
     sub.add_parser("migrate", help="import a legacy HR export through a mapping (see `talentloop migrate -h`)")
     sub.add_parser("user", help="dashboard accounts: add, passwd, role, disable, list (see `talentloop user -h`)")
 

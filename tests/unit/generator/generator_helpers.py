@@ -47,6 +47,20 @@ def decode(data: bytes) -> str:
         return data.decode("gbk")
 
 
+def read_header(path: Path) -> list[str]:
+    """Column names only, without reading the rows."""
+    if path.suffix == ".csv":
+        with path.open("rb") as handle:
+            return next(csv.reader([decode(handle.readline())]))
+    if path.suffix == ".jsonl":
+        with path.open(encoding="utf-8") as handle:
+            return list(json.loads(handle.readline()))
+    if path.suffix == ".parquet":
+        return pq.read_schema(path).names
+    sheet = load_workbook(path, read_only=True).worksheets[0]
+    return [str(v) for v in next(sheet.iter_rows(values_only=True))]
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str | None]]]:
     """Header and data rows as text; CSV rows with the wrong number of fields are kept as they are."""
     if path.stat().st_size == 0:
