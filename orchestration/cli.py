@@ -47,6 +47,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         seed=args.seed,
         dirty=args.dirty,
         start_date=dt.date.fromisoformat(args.start_date),
+        overwrite=getattr(args, "overwrite", False),
     )
     counts = truth.get("counts", {})
     print(f"Generated a world of {args.candidates:,} candidates over {args.days} days (seed {args.seed}) in {out}")
@@ -205,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--dirty", type=float, default=0.0, help="rate of injected faults, e.g. 0.02")
     g.add_argument("--start-date", default="2024-01-01")
     g.add_argument("--out", help="data home to write into (default: TALENTLOOP_HOME)")
+    g.add_argument("--overwrite", action="store_true", help="replace a world already landed there")
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("run", help="ingest landed files, build the warehouse, fit models, publish")
