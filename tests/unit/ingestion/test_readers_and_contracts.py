@@ -169,3 +169,12 @@ def test_pii_never_in_loaded_rows_and_redacted_in_quarantine(tmp_path):
     assert row["candidate_id"] != "C1" and len(row["candidate_id"]) == 20, "pseudonymous key, not the source id"
     assert row["email_key"] and row["full_name_key"]
     assert "bo@example.com" not in out.quarantined[0]["payload"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_a_file_in_an_unsupported_encoding_is_rejected_with_a_reason(tmp_path, encoding):
+    data = (HEADER + "I1,ai:v,Café Communication,ai,4,1,5,2025-01-02,m\n").encode(encoding)
+    with pytest.raises(FileRejected) as e:
+        check(tmp_path, data)
+    assert e.value.reason == reasons.UNREADABLE_FILE
+    assert "GB18030" in e.value.message
