@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ingestion import reasons
+from ingestion import erasure, reasons
 from ingestion.contracts import BOOL, CONTRACTS, DATE, FLOAT, INT, TIMESTAMP, Contract
 from ingestion.documents import DocumentError, extract_text
 from ingestion.readers import FileRejected, iter_landed_files, read_file
@@ -293,6 +293,9 @@ def load_days(
         con.unregister("batch_rows")
         moved = _quarantine_duplicates(con, source, batch_id, now)
         con.execute(f"insert into raw.{source} select * from _batch")
+        files = sorted(lframe["_source_file"].unique().tolist())
+        erasure.forget_file_counts(con, source, files)
+        erasure.remove_erased(con, source, files)
         con.register("q_rows", qframe)
         con.execute("insert into raw.quarantine select * from q_rows")
         con.unregister("q_rows")
@@ -309,7 +312,9 @@ def load_days(
         con.execute("rollback")
         raise
     if pii_con is not None and contract.pii_columns:
-        store_pii(pii_con, source, days, batch.pii, batch.restricted_payloads)
+        erased = erasure.erased_candidates(con)
+        kept = [r for r in batch.pii if r["candidate_key"] not in erased and r["person_key"] not in erased]
+        store_pii(pii_con, source, days, kept, batch.restricted_payloads)
     return _results(source, days, lframe, qframe, moved)
 
 

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ingestion.contracts import CONTRACTS
+from ingestion.erasure import apply_erasures
 from ingestion.load import LOAD_ORDER, ingest_days
 from ingestion.review_decisions import import_decisions
 from orchestration.resources import TalentLoopHome
@@ -41,11 +42,14 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
         settings = talentloop.settings
         pii = talentloop.pii_connection()
+        erased = []
         try:
             with warehouse.get_connection() as con:
                 results = ingest_days(
                     con, settings.landing, source, days, talentloop.pseudonym_key(), pii, context.run_id
                 )
+                if source == "erasure_requests":
+                    erased = apply_erasures(con, pii)
         finally:
             pii.close()
         quarantined: dict[str, int] = {}
@@ -60,6 +64,7 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                 "rows_loaded": sum(r.rows_loaded for r in results),
                 "rows_quarantined": sum(r.rows_quarantined for r in results),
                 "quarantined_by_reason": dg.MetadataValue.json(quarantined),
+                **({"erasures_applied": len(erased)} if source == "erasure_requests" else {}),
             }
         )
 

@@ -165,3 +165,31 @@ def test_a_file_that_cannot_be_read_is_quarantined_whole_and_the_run_goes_on(wor
     assert results["interview_scores"].quarantined_by_reason[reasons.EMPTY_FILE] == 1
     assert results["interview_scores"].rows_loaded == 2
     assert unreconciled_files(con, "interview_scores") == []
+
+
+def test_an_erasure_cascades_is_audited_and_survives_a_reload(world):
+    from ingestion.erasure import apply_erasures
+    from ingestion.privacy import pseudonym
+
+    tmp, landing = world
+    con, pii = duckdb.connect(), duckdb.connect(str(tmp / "pii.duckdb"))
+    load_all(con, pii, landing)
+    later = DAY + dt.timedelta(days=2)
+    land(landing, "erasure_requests", later, "e.csv", "candidate_id,requested_at,scope\nC1,2024-01-05T09:00:00,all\n")
+    load_partition(con, landing, "erasure_requests", later, KEY, pii)
+    (record,) = apply_erasures(con, pii)
+    c1 = pseudonym("C1", KEY)
+    assert record["candidate_key"] == c1
+    assert '"interview_scores": 2' in record["rows_deleted"] and '"pii": 1' in record["rows_deleted"]
+    for table, column in (("candidates", "candidate_id"), ("interviews", "candidate_id")):
+        assert con.execute(f"select count(*) from raw.{table} where {column} = ?", [c1]).fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.interview_scores").fetchone()[0] == 0
+    assert pii.execute("select count(*) from pii where email = 'ann@example.com'").fetchone()[0] == 0
+    assert apply_erasures(con, pii) == [], "an erasure is applied once"
+    load_all(con, pii, landing)  # the original files are reloaded: the erased candidate must not come back
+    assert con.execute("select count(*) from raw.candidates where candidate_id = ?", [c1]).fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.interview_scores").fetchone()[0] == 0
+    assert pii.execute("select count(*) from pii where email = 'ann@example.com'").fetchone()[0] == 0
+    for source in load_mod.LOAD_ORDER:
+        assert unreconciled_files(con, source) == [], source
+    assert con.execute("select count(*) from raw.erasure_log").fetchone()[0] == 1
