@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from ingestion.contracts import CONTRACTS
+from ingestion.erasure import apply_erasures
 from ingestion.load import LOAD_ORDER, ingest_days, landed_days, raw_columns
 from ingestion.settings import Settings
 
@@ -32,12 +33,14 @@ def dirty_world(tmp_path_factory):
     return Settings(home=home).ensure(), truth
 
 
-def ingest_all(settings: Settings, warehouse: Path) -> duckdb.DuckDBPyConnection:
+def ingest_all(settings: Settings, warehouse: Path, erase: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(warehouse))
     pii = duckdb.connect(str(warehouse.with_suffix(".pii.duckdb")))
     days = landed_days(settings.landing)
     for source in LOAD_ORDER:
         ingest_days(con, settings.landing, source, days, KEY, pii)
+    if erase:
+        apply_erasures(con, pii)
     pii.close()
     return con
 
@@ -82,14 +85,14 @@ def test_every_fault_is_quarantined_with_its_reason_and_every_clean_row_loads(di
 
 def test_a_killed_load_then_a_rerun_equals_one_clean_load(dirty_world, tmp_path):
     settings, _ = dirty_world
-    reference = checksum(ingest_all(settings, tmp_path / "reference.duckdb"))
+    reference = checksum(ingest_all(settings, tmp_path / "reference.duckdb", erase=True))
     target = tmp_path / "killed.duckdb"
     script = textwrap.dedent(
         f"""
         from pathlib import Path
         from ingestion.settings import Settings
         from tests.integration.test_ingestion_world import ingest_all
-        ingest_all(Settings(home=Path({str(settings.home)!r})), Path({str(target)!r}))
+        ingest_all(Settings(home=Path({str(settings.home)!r})), Path({str(target)!r}), erase=True)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", script])
@@ -97,5 +100,5 @@ def test_a_killed_load_then_a_rerun_equals_one_clean_load(dirty_world, tmp_path)
     assert proc.poll() is None, "the load finished before it could be killed; give the world more days"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    rerun = ingest_all(settings, target)
+    rerun = ingest_all(settings, target, erase=True)
     assert checksum(rerun) == reference
