@@ -30,6 +30,8 @@ def test_mart_rows_match_an_independent_count_from_the_landed_files(built_home):
     """interview_ratings holds one row per interview x rater x competency of consenting candidates."""
     candidates = _landed(built_home, "candidates")
     consenting = set(candidates.loc[candidates["consent_analytics"].str.lower() == "true", "candidate_id"])
+    erasures = _landed(built_home, "erasure_requests")
+    consenting -= set(erasures.loc[erasures["scope"].fillna("all").isin(["all", "analytics"]), "candidate_id"])
     interviews = _landed(built_home, "interviews")
     interviews = interviews[interviews["candidate_id"].isin(consenting)]
     scores = _landed(built_home, "interview_scores")

@@ -31,7 +31,10 @@ scoped as (
         where ratings.interview_id in (
             select changed.interview_id
             from ratings as changed
-            where changed._loaded_at_max > (select max(built._loaded_at_max) from {{ this }} as built)
+            where changed._loaded_at_max > (
+                select coalesce(max(built._loaded_at_max), {{ dbt.cast("'1900-01-01'", dbt.type_timestamp()) }})
+                from {{ this }} as built
+            )
         )
     {% endif %}
 
