@@ -23,6 +23,10 @@ def _landed(settings, source: str) -> pd.DataFrame:
     for path in landing_files(settings, source):
         parsed = read_file(path)
         frames.append(pd.DataFrame([r.values for r in parsed.records if r.values is not None]))
+    if not frames:
+        from ingestion.contracts import CONTRACTS
+
+        return pd.DataFrame(columns=list(CONTRACTS[source].column_names))
     return pd.concat(frames, ignore_index=True)
 
 
