@@ -24,6 +24,9 @@ def model_order(manifest: dict) -> list[str]:
 def run_floor(warehouse: Path, scratch: Path) -> dict:
     """Copy the built warehouse, then rebuild every model from its compiled SQL; seconds in total and per layer."""
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    # Compiled SQL names the database by its file name, so the copy keeps the name in a folder of its own.
+    scratch.mkdir(parents=True, exist_ok=True)
+    scratch = scratch / warehouse.name
     shutil.copyfile(warehouse, scratch)
     con = duckdb.connect(str(scratch))
     per_schema: dict[str, float] = {}
@@ -38,7 +41,7 @@ def run_floor(warehouse: Path, scratch: Path) -> dict:
         per_schema[node["schema"]] = per_schema.get(node["schema"], 0.0) + time.perf_counter() - start
     seconds = time.perf_counter() - total
     con.close()
-    scratch.unlink(missing_ok=True)
+    shutil.rmtree(scratch.parent)
     return {"seconds": seconds, "by_schema": per_schema}
 
 
