@@ -12,9 +12,14 @@ from ingestion.settings import Settings
 USER_KEY = "talentloop_user"
 
 
-@st.cache_resource
 def app_state() -> AppState:
-    return AppState(Settings.from_env().ensure().app_state)
+    """The app store of the current data home (one shared instance per store file)."""
+    return _app_state(str(Settings.from_env().ensure().app_state))
+
+
+@st.cache_resource
+def _app_state(path: str) -> AppState:
+    return AppState(path)
 
 
 def current_user() -> User | None:

@@ -7,8 +7,19 @@ from dashboards.i18n import page_title
 
 st.set_page_config(page_title="TalentLoop", layout="wide")
 
+# Navigation order is auth.PAGES; each role sees the pages auth.ROLE_PAGES gives it (session.pages_for).
 PAGE_FILES = {
+    "overview": ("app_pages/overview.py", ":material/dashboard:"),
+    "funnel": ("app_pages/funnel.py", ":material/filter_alt:"),
+    "quality_of_hire": ("app_pages/quality_of_hire.py", ":material/trending_up:"),
+    "retention": ("app_pages/retention.py", ":material/timeline:"),
+    "complaints": ("app_pages/complaints.py", ":material/report:"),
     "interviewers": ("app_pages/interviewers.py", ":material/groups:"),
+    "talent_pool": ("app_pages/talent_pool.py", ":material/person_search:"),
+    "weight_review": ("app_pages/weight_review.py", ":material/balance:"),
+    "fairness_audit": ("app_pages/fairness_audit.py", ":material/gavel:"),
+    "data_quality": ("app_pages/data_quality.py", ":material/fact_check:"),
+    "admin": ("app_pages/admin.py", ":material/admin_panel_settings:"),
 }
 
 user = session.current_user()
@@ -26,7 +37,7 @@ except read.NoSnapshot as exc:
 lang = session.language()
 pages = [
     st.Page(path, title=page_title(name, lang), icon=icon, url_path=name)
-    for name, (path, icon) in PAGE_FILES.items()
-    if name in session.pages_for(user)
+    for name in session.pages_for(user)
+    for path, icon in [PAGE_FILES[name]]
 ]
 st.navigation(pages).run()

@@ -1,35 +1,53 @@
-"""Interviewers: does the AI rater agree with the human panel, per job family and competency?"""
+"""Interviewers: who scores too high or too low, how spread their scores are, how well they agree with the rest
+of the panel, who needs calibration; and how well the AI rater agrees with the humans."""
 
-import plotly.express as px
 import streamlit as st
 
-from dashboards import read
+from dashboards import charts, queries, ui
 
-st.title("Interviewers")
-st.caption("Agreement between the AI rater and the mean of the human interviewers on the same interviews.")
+ctx = ui.page("interviewers")
+calibration = queries.interviewer_calibration(ctx.scope)
+people = queries.interviewers(ctx.scope)
+if calibration.empty:
+    st.info(ctx.t("label.no_data"))
+    st.stop()
 
-agreement = read.query(
-    "select job_family, competency_code, r, ci_low, ci_high, n_interviews, model_version "
-    "from ml.rater_agreement where n_interviews >= 5 order by job_family, competency_code"
+flagged = people[people["needs_calibration"]]
+c1, c2 = st.columns(2)
+c1.metric(ctx.t("kpi.interviewers"), len(people))
+c2.metric(ctx.t("kpi.needs_calibration"), len(flagged))
+
+left, right = st.columns([3, 2])
+with left:
+    ui.chart(charts.leniency_heatmap(calibration, ctx))
+with right:
+    ui.chart(charts.leniency_vs_agreement(calibration, ctx))
+st.caption(ctx.t("help.calibration"))
+
+st.subheader(ctx.t("label.needs_calibration"))
+ui.table(
+    people.assign(
+        calibration_status=people["calibration_status"].map(lambda s: ctx.t(f"status.{s}") if isinstance(s, str) else s)
+    ),
+    ctx,
+    "interviewers",
 )
-if agreement.empty:
-    st.info("No interviews with both AI and human ratings yet.")
-else:
-    families = sorted(agreement["job_family"].unique())
-    chosen = st.multiselect("Job family", families, default=families)
-    shown = agreement[agreement["job_family"].isin(chosen)]
-    fig = px.bar(
-        shown,
-        x="competency_code",
-        y="r",
-        color="job_family",
-        barmode="group",
-        error_y=shown["ci_high"] - shown["r"],
-        error_y_minus=shown["r"] - shown["ci_low"],
-        labels={"r": "Pearson r (AI vs human panel)", "competency_code": "Competency", "job_family": "Job family"},
-        range_y=[-1, 1],
+with st.expander(ctx.t("label.by_competency")):
+    detail = calibration[calibration["competency_code"] != "all"]
+    ui.table(
+        detail.assign(
+            calibration_status=detail["calibration_status"].map(
+                lambda s: ctx.t(f"status.{s}") if isinstance(s, str) else s
+            )
+        ),
+        ctx,
+        "calibration",
+        suppressed=["mean_score", "leniency", "score_sd", "agreement_r"],
     )
-    st.plotly_chart(fig, width="stretch")
-    st.dataframe(shown, hide_index=True, width="stretch")
-    version = shown["model_version"].iloc[0] if len(shown) else "-"
-    st.caption(f"Model version: {version}. Groups under 5 interviews are not shown.")
+
+st.subheader(ctx.t("label.ai_agreement"))
+st.caption(ctx.t("label.org_wide_model"))
+agreement = ui.load(ctx, queries.rater_agreement)
+if agreement is not None and not agreement.empty:
+    ui.chart(charts.rater_agreement(agreement, ctx))
+    ui.table(agreement, ctx, "ai_agreement")

@@ -11,9 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboards.app_state import AppState
+from tests.unit.dashboards.standins import ensure_reviewable, make_home
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -32,7 +34,22 @@ USERS = {
     "analyst": ("hr_analyst", None),
     "leader": ("talent_leader", None),
     "admin": ("admin", None),
+    "head": ("department_head", None),
 }
+# Page titles in navigation order for an administrator (every page).
+PAGE_TITLES = (
+    "Overview",
+    "Hiring funnel",
+    "Quality of hire",
+    "Retention",
+    "Customer complaints",
+    "Interviewer calibration",
+    "Talent pool",
+    "Weight review",
+    "Fairness audit",
+    "Data quality",
+    "Administration",
+)
 
 
 def _free_port() -> int:
@@ -42,13 +59,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(built_home):
-    state = AppState(built_home.app_state)
+def browser_home(built_home, tmp_path_factory):
+    """A copy of the built world's snapshot with stand-ins for model outputs not published yet (see standins.py),
+    and a review desk that has a recommended and a flagged recommended job family to decide on."""
+    settings = make_home(built_home, tmp_path_factory.mktemp("browser"))
+    ensure_reviewable(settings.current_snapshot())
+    return settings
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(browser_home):
+    state = AppState(browser_home.app_state)
+    with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
+        largest = con.execute(
+            "select department from marts.applications group by 1 order by count(*) desc, 1 limit 1"
+        ).fetchone()[0]
     for name, (role, dept) in USERS.items():
         if state.get_user(name) is None:
-            state.create_user(name, PASSWORD, role, department=dept)
+            state.create_user(name, PASSWORD, role, department=dept or (largest if role == "department_head" else None))
     port = _free_port()
-    env = {**os.environ, "TALENTLOOP_HOME": str(built_home.home)}
+    env = {**os.environ, "TALENTLOOP_HOME": str(browser_home.home)}
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -111,5 +141,53 @@ def open_page(page, title: str) -> None:
     """Click a page in the navigation, as a person would (a new URL would start a new, logged-out session)."""
     nav = page.locator("[data-testid='stSidebarNav']")
     if nav.count():
-        nav.get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=title).wait_for(timeout=30_000)
+        nav.get_by_role("link", name=title, exact=True).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
+    wait_idle(page)
+
+
+def wait_idle(page, timeout_s: float = 30) -> None:
+    """Wait until the app's script run has finished (Streamlit shows a status widget while it runs)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_s * 1000
+    )
+
+
+# Records, in the page itself, when the user clicked and when the last Plotly chart (or, on a page without charts,
+# the last element) was added after that click: the page-render benchmark of DESIGN.md, measured inside the browser.
+RENDER_PROBE = """
+() => {
+  if (window.__tl) return;
+  window.__tl = {click: null, lastChart: null, lastElement: null};
+  document.addEventListener('click', () => {
+    window.__tl.click = performance.now(); window.__tl.lastChart = null; window.__tl.lastElement = null;
+  }, true);
+  new MutationObserver(records => {
+    if (window.__tl.click === null) return;
+    const now = performance.now();
+    for (const r of records) for (const n of r.addedNodes) {
+      if (!(n instanceof Element)) continue;
+      if (n.matches('.main-svg') || n.querySelector('.main-svg')) window.__tl.lastChart = now;
+      if (n.closest('[data-testid="stMain"]')) window.__tl.lastElement = now;
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}
+"""
+
+
+def timed_open(page, title: str, settle_s: float = 1.0) -> dict:
+    """Open a page by clicking it; return seconds from the click to the last chart drawn (and to the last element)."""
+    page.evaluate(RENDER_PROBE)
+    open_page(page, title)
+    # Charts are drawn after the script finishes; wait until nothing new has appeared for `settle_s`.
+    last = None
+    while True:
+        time.sleep(settle_s)
+        probe = page.evaluate("() => window.__tl")
+        mark = (probe["lastChart"], probe["lastElement"])
+        if mark == last:
+            break
+        last = mark
+    chart = None if probe["lastChart"] is None else (probe["lastChart"] - probe["click"]) / 1000
+    element = None if probe["lastElement"] is None else (probe["lastElement"] - probe["click"]) / 1000
+    return {"to_last_chart_s": chart, "to_last_element_s": element}

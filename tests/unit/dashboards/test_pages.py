@@ -1,0 +1,283 @@
+"""Every page for every role through Streamlit's AppTest, on a real published snapshot of the small world.
+
+Also: a department head's pages never receive another department's rows (checked on every query result the pages
+get from the query layer, and on the query layer directly); the review desk records a decision and refuses an
+unaddressed flagged approval; a talent-pool profile view writes an access-log row; pages without the model outputs
+say "not available yet" instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards import queries, read
+from dashboards.auth import ROLES, AccessDenied, RowScope, allowed_pages
+from dashboards.i18n import page_title
+
+APP = Path(__file__).resolve().parents[3] / "dashboards" / "streamlit_app.py"
+USER_FOR_ROLE = {"admin": "admin", "hr_analyst": "analyst", "talent_leader": "leader", "department_head": "head"}
+# Marts and model outputs that pool every department: a department head's pages must never read them.
+ORG_WIDE = re.compile(
+    r"\b(marts\.(funnel|quality_of_hire|quality_of_hire_by_competency|retention_cohorts|complaint_rates|"
+    r"adverse_impact)|ml\.turnover_km)\b"
+)
+
+
+def open_page(username: str, page: str, lang: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state["talentloop_user"] = username
+    if lang:
+        at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(f"app_pages/{page}.py").run()
+    return at
+
+
+def assert_ok(at: AppTest, page: str, lang: str = "en") -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [page_title(page, lang)]
+
+
+def widget(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_renders_for_every_role(dash_home, use_home, role):
+    use_home(dash_home)
+    for page in allowed_pages(role):
+        at = open_page(USER_FOR_ROLE[role], page)
+        assert_ok(at, page)
+        assert not [e.value for e in at.error if "not available" in e.value.lower()]
+
+
+def test_pages_render_in_chinese(dash_home, use_home):
+    use_home(dash_home)
+    for page in ("overview", "quality_of_hire", "weight_review", "fairness_audit"):
+        at = open_page("admin", page, lang="zh-CN")
+        assert_ok(at, page, "zh-CN")
+
+
+def test_pages_say_not_available_before_the_models_land(bare_home, use_home):
+    use_home(bare_home)
+    for page in allowed_pages("admin"):
+        at = open_page("admin", page)
+        assert_ok(at, page)
+    at = open_page("leader", "weight_review")
+    assert any("Not available yet" in i.value and "ml.recommendations" in i.value for i in at.info)
+    at = open_page("analyst", "retention")
+    assert any("ml.turnover_km" in i.value for i in at.info)
+
+
+def test_a_role_cannot_open_a_page_outside_it(dash_home, use_home):
+    use_home(dash_home)
+    at = open_page("analyst", "overview")
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/admin.py")
+
+
+# department heads
+
+
+@pytest.fixture
+def recorded_queries(monkeypatch):
+    """Every (sql, result) the pages get from the read layer during a test."""
+    seen: list[tuple[str, pd.DataFrame]] = []
+    original = read._query
+
+    def spy(path, sql, params):
+        result = original(path, sql, params)
+        seen.append((sql, result))
+        return result
+
+    monkeypatch.setattr(read, "_query", spy)
+    return seen
+
+
+def test_department_head_pages_get_only_their_departments_rows(dash_home, use_home, recorded_queries):
+    use_home(dash_home)
+    for page in allowed_pages("department_head"):
+        at = open_page("head", page)
+        assert_ok(at, page)
+    assert recorded_queries
+    for sql, result in recorded_queries:
+        assert not ORG_WIDE.search(sql), f"a department head's page read an organisation-wide mart: {sql}"
+        if "department" in result.columns:
+            assert set(result["department"].dropna()) <= {dash_home.department}, sql
+
+
+def test_department_scope_in_the_query_layer(dash_home, use_home):
+    use_home(dash_home)
+    mine = RowScope(dash_home.department, "department_head")
+    everyone = RowScope(None, "hr_analyst")
+    snapshot = str(dash_home.settings.current_snapshot())
+
+    top, counts = queries.talent_search(mine, limit=10_000)
+    assert len(top) and set(top["department"]) == {dash_home.department}
+    assert counts["n"].sum() == _count(snapshot, "marts.talent_pool", dash_home.department)
+
+    theirs = queries.talent_search(RowScope(dash_home.other_department, "department_head"))[0]
+    other_key = theirs["candidate_key"].iloc[0]
+    assert queries.candidate_profile(mine, other_key).empty
+    assert queries.keyword_evidence(mine, other_key).empty
+    assert len(queries.candidate_profile(everyone, other_key)) == 1
+
+    funnel = queries.funnel(mine, "all", None)
+    applied = funnel.loc[funnel["stage_name"] == "applied", "n_entered"].iloc[0]
+    assert applied == _count(snapshot, "marts.applications", dash_home.department)
+
+    complaints = queries.complaint_rates(mine)
+    total = complaints[(complaints["job_family"] == "all") & (complaints["score_band"] == "all")]
+    assert total["n_hires"].iloc[0] == _count(snapshot, "marts.hires", dash_home.department)
+
+    raters = set(queries.interviewers(mine)["rater_id"])
+    assert raters and raters <= set(queries.interviewers(everyone)["rater_id"])
+    assert raters == _raters(snapshot, dash_home.department)
+
+    for org_wide in (
+        lambda: queries._funnel_mart(mine, "all", None),
+        lambda: queries.adverse_impact(everyone, "all", "overall") is not None and queries._org_wide(mine),
+    ):
+        with pytest.raises(AccessDenied):
+            org_wide()
+
+
+def test_department_aggregates_are_suppressed_below_five(dash_home, use_home):
+    use_home(dash_home)
+    mine = RowScope(dash_home.department, "department_head")
+    for frame, count in (
+        (queries.quality_of_hire(mine, "all", "hire_cohort"), "n_hires"),
+        (queries.adverse_impact(mine, "all", "overall"), "n"),
+        (queries.funnel(mine, "source_channel", None), "n_entered"),
+    ):
+        shown = frame[count].dropna()
+        assert (shown >= queries.MIN_CELL).all()
+        assert frame.loc[frame["is_suppressed"], count].isna().all()
+
+
+def _count(snapshot: str, table: str, department: str) -> int:
+    import duckdb
+
+    with duckdb.connect(snapshot, read_only=True) as con:
+        return con.execute(f"select count(*) from {table} where department = ?", [department]).fetchone()[0]
+
+
+def _raters(snapshot: str, department: str) -> set[str]:
+    import duckdb
+
+    with duckdb.connect(snapshot, read_only=True) as con:
+        rows = con.execute(
+            "select distinct rater_id from marts.interview_ratings where rater_type = 'human' and department = ? "
+            "and rater_id in (select rater_id from marts.interviewers)",
+            [department],
+        ).fetchall()
+    return {r[0] for r in rows}
+
+
+# the review desk
+
+
+def _families(home) -> tuple[str, str]:
+    import duckdb
+
+    with duckdb.connect(str(home.settings.current_snapshot()), read_only=True) as con:
+        rows = con.execute("select job_family, flagged from ml.recommendations where status = 'recommended'").fetchall()
+    flagged = next(f for f, is_flagged in rows if is_flagged)
+    plain = next(f for f, is_flagged in rows if not is_flagged)
+    return flagged, plain
+
+
+def _decide(at: AppTest, family: str, decision: str, reason: str, acknowledge: bool = False) -> AppTest:
+    widget(at.selectbox, "Job family").set_value(family).run()
+    at.radio(key="review_decision").set_value(decision).run()
+    if acknowledge:
+        widget(at.checkbox, "I have read the fairness flag and address it in my reason.").check().run()
+    at.text_area(key="review_reason").input(reason).run()
+    widget(at.button, "Submit").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_weight_review_refuses_an_unaddressed_flagged_approval_and_records_decisions(dash_home, use_home):
+    use_home(dash_home)
+    flagged, plain = _families(dash_home)
+    state = dash_home.state
+    before = len(state.decisions())
+
+    at = _decide(open_page("leader", "weight_review"), flagged, "approved", "The validity gain is worth it, approve.")
+    assert any("acknowledge the flag" in e.value for e in at.error)
+    at = _decide(at, flagged, "approved", "The validity gain is clearly worth it here, so approve this.", True)
+    assert any("must address the flag" in e.value for e in at.error)
+    assert len(state.decisions()) == before
+
+    reason = "Female impact ratio drops to 0.74; we accept it for one cycle and re-check the impact next quarter."
+    at = _decide(at, flagged, "approved", reason, True)
+    assert any("Decision recorded" in s.value for s in at.success), [e.value for e in at.error]
+    no = "Too little change to be worth a cycle."
+    rejected = _decide(open_page("leader", "weight_review"), plain, "rejected", no)
+    assert any("Decision recorded" in s.value for s in rejected.success)
+
+    log = state.decisions()
+    assert len(log) == before + 2
+    approved = log.iloc[-2]
+    assert (approved["job_family"], approved["decision"], approved["decided_by"]) == (flagged, "approved", "leader")
+    assert approved["flagged"] and approved["flag_acknowledged"] and approved["reason"] == reason
+    assert dt.date.fromisoformat(approved["effective_from"]) >= dt.datetime.now(dt.UTC).date()
+    assert (log.iloc[-1]["job_family"], log.iloc[-1]["decision"]) == (plain, "rejected")
+    shown = open_page("leader", "weight_review")
+    assert any(reason in df.value.to_string() for df in shown.dataframe)
+
+
+def test_weight_review_edit_must_sum_to_one(dash_home, use_home):
+    use_home(dash_home)
+    _, plain = _families(dash_home)
+    at = open_page("leader", "weight_review")
+    widget(at.selectbox, "Job family").set_value(plain).run()
+    at.radio(key="review_decision").set_value("edited").run()
+    first = at.number_input[0]
+    first.set_value(round(first.value + 0.2, 3)).run()
+    at.text_area(key="review_reason").input("Weight the first competency more than the model suggests.").run()
+    widget(at.button, "Submit").click().run()
+    assert any("sum to 1" in e.value for e in at.error)
+
+
+# talent pool
+
+
+def test_talent_pool_profile_view_writes_the_access_log(dash_home, use_home):
+    use_home(dash_home)
+    at = open_page("analyst", "talent_pool")
+    box = widget(at.selectbox, "Candidate")
+    key = box.options[1]
+    box.set_value(key).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("access log" in c.value for c in at.caption)
+    log = dash_home.state.access_log(candidate_key=key)
+    assert len(log) >= 1
+    row = log.iloc[0]
+    assert (row["username"], row["page"], row["action"]) == ("analyst", "talent_pool", "view_profile")
+
+
+def test_admin_adds_a_user(dash_home, use_home):
+    use_home(dash_home)
+    at = open_page("admin", "admin")
+    form = at.get("form")[0] if at.get("form") else None
+    assert form is not None
+    at.text_input[0].input("newanalyst")
+    at.text_input[1].input("another-long-password-42")
+    at.button[0].click().run()
+    assert not at.exception
+    user = dash_home.state.get_user("newanalyst")
+    assert user is not None and user.role == "hr_analyst"
+    assert (
+        dash_home.state.access_log(username="admin", page="admin")["action"] == "user_create newanalyst hr_analyst"
+    ).any()
