@@ -36,11 +36,13 @@ test: $(STAMP) browser-deps
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-## browser-deps: Debian's chromium for the browser tests (Playwright's own download cannot work offline)
+## browser-deps: Debian's chromium (Playwright's own download cannot work offline) and a CJK font for zh-CN pages
+BROWSER_PACKAGES := chromium fonts-noto-cjk
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; \
+	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		SUDO=$$([ "$$(id -u)" = "0" ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 dashboard: $(STAMP)
