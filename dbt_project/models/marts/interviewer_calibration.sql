@@ -4,7 +4,11 @@
       leniency  = mean deviation (> 0: scores above the panel);
       score_sd  = sample SD of the interviewer's own scores (spread);
       agreement_r = Pearson correlation, over those interviews, between the interviewer's score and the rest of
-                    the panel's mean. This is a correlation with the panel, not an ICC(1).
+                    the panel's mean (consistency: blind to a constant offset);
+      agreement_icc = intraclass correlation ICC(A,1), two-way, absolute agreement (McGraw & Wong 1996), of the
+                    two "raters" interviewer vs rest-of-panel mean over those interviews. With k = 2 the ANOVA mean
+                    squares reduce to MSR = var(x + y) / 2, MSE = var(x - y) / 2, MSC = n * mean(x - y)^2 / 2, so
+                    ICC = (MSR - MSE) / (MSR + MSE + 2 / n * (MSC - MSE)); a lenient rater lowers it, unlike r.
     needs_calibration: at least var('calibration_min_interviews') shared interviews, and |leniency| above
     var('calibration_max_abs_leniency') or agreement_r below var('calibration_min_agreement').
     Statistics on fewer than var('min_cell_size') shared interviews are suppressed. -#}
@@ -90,9 +94,25 @@ aggregated as (
         avg(score_normalised) as mean_score,
         avg(score_normalised - others_mean) as leniency,
         stddev_samp(score_normalised) as score_sd,
-        corr(score_normalised, others_mean) as agreement_r
+        corr(score_normalised, others_mean) as agreement_r,
+        var_samp(score_normalised + others_mean) / 2 as ms_rows,
+        var_samp(score_normalised - others_mean) / 2 as ms_error,
+        count(others_mean) * power(avg(score_normalised - others_mean), 2) / 2 as ms_raters,
+        count(others_mean) as n_pairs
     from unioned
     group by rater_id, competency_code
+
+),
+
+with_icc as (
+
+    select
+        *,
+        case
+            when n_pairs > 1 and ms_rows + ms_error + 2.0 / n_pairs * (ms_raters - ms_error) > 0
+                then (ms_rows - ms_error) / (ms_rows + ms_error + 2.0 / n_pairs * (ms_raters - ms_error))
+        end as agreement_icc
+    from aggregated
 
 ),
 
@@ -109,6 +129,7 @@ final as (
         {{ suppress_small('leniency', 'count_interviews') }} as leniency,
         {{ suppress_small('score_sd', 'count_interviews') }} as score_sd,
         {{ suppress_small('agreement_r', 'count_interviews') }} as agreement_r,
+        {{ suppress_small('agreement_icc', 'count_interviews') }} as agreement_icc,
         coalesce(
             count_interviews >= {{ var('calibration_min_interviews') }}
             and (
@@ -124,7 +145,7 @@ final as (
             when agreement_r < {{ var('calibration_min_agreement') }} then 'low_agreement'
             else 'ok'
         end as calibration_status
-    from aggregated
+    from with_icc
 
 )
 
