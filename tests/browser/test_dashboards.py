@@ -73,7 +73,7 @@ def test_leader_approves_a_recommendation_with_a_reason(dashboard_url, browser, 
     wait_idle(page)
     page.get_by_text("Approve", exact=True).click()
     reason = "Out-of-sample validity improves from 0.21 to 0.27 with no impact ratio below four-fifths."
-    page.get_by_label("Reason").fill(reason)
+    page.get_by_role("textbox", name="Reason", exact=True).fill(reason)
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Decision recorded").wait_for(timeout=30_000)
     wait_idle(page)
