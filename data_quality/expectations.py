@@ -152,6 +152,40 @@ def _agreement_bounds():
     ]
 
 
+def _weights_on_simplex():
+    import great_expectations.expectations as gxe
+
+    # Weights are a share of the composite: each in [0, 1] and together 1; 1e-6 absorbs the optimiser's rounding.
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="min_weight", min_value=-1e-6),
+        gxe.ExpectColumnValuesToBeBetween(column="max_weight", max_value=1 + 1e-6),
+        gxe.ExpectColumnValuesToBeBetween(column="total_weight", min_value=1 - 1e-6, max_value=1 + 1e-6),
+    ]
+
+
+def _ratios_positive(column: str):
+    def expectations():
+        import great_expectations.expectations as gxe
+
+        # exp(coefficient) and its interval bounds: zero or negative means the table was written wrong.
+        return [
+            gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True)
+            for c in (column, "ci_low", "ci_high")
+        ]
+
+    return expectations
+
+
+def _impact_ratios_bounds():
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="impact_ratio", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="baseline_impact_ratio", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="rate", min_value=0, max_value=1),
+    ]
+
+
 def _ratings_spread():
     import great_expectations.expectations as gxe
 
@@ -261,6 +295,54 @@ AGREEMENT_BOUNDS = Check(
     required_tables=("ml.rater_agreement",),
 )
 
+WEIGHTS_ON_SIMPLEX = Check(
+    name="weights_on_simplex",
+    asset=("ml", "recommendation_weights"),
+    description="Model output bounds: recommended weights lie in [0, 1] and sum to 1 per recommendation.",
+    sql="""
+        select
+            recommendation_id,
+            min(recommended_weight) as min_weight,
+            max(recommended_weight) as max_weight,
+            sum(recommended_weight) as total_weight
+        from ml.recommendation_weights
+        group by recommendation_id
+    """,
+    expectations=_weights_on_simplex,
+    required_tables=("ml.recommendation_weights",),
+)
+
+HAZARD_RATIOS_POSITIVE = Check(
+    name="hazard_ratios_positive",
+    asset=("ml", "turnover_cox"),
+    description="Model output bounds: hazard ratios and their interval bounds are positive.",
+    sql="select hazard_ratio, ci_low, ci_high from ml.turnover_cox where hazard_ratio is not null",
+    expectations=_ratios_positive("hazard_ratio"),
+    required_tables=("ml.turnover_cox",),
+)
+
+RATE_RATIOS_POSITIVE = Check(
+    name="rate_ratios_positive",
+    asset=("ml", "complaint_model"),
+    description="Model output bounds: complaint rate ratios and their interval bounds are positive.",
+    sql="select rate_ratio, ci_low, ci_high from ml.complaint_model where rate_ratio is not null",
+    expectations=_ratios_positive("rate_ratio"),
+    required_tables=("ml.complaint_model",),
+)
+
+IMPACT_RATIOS_BOUNDS = Check(
+    name="impact_ratios_nonnegative",
+    asset=("ml", "fairness_gate"),
+    description="Model output bounds: impact ratios are non-negative and group rates lie in [0, 1].",
+    sql="""
+        select impact_ratio, coalesce(baseline_impact_ratio, impact_ratio) as baseline_impact_ratio, rate
+        from ml.fairness_gate
+        where impact_ratio is not null
+    """,
+    expectations=_impact_ratios_bounds,
+    required_tables=("ml.fairness_gate",),
+)
+
 VOLUME_SOURCES = ("application_events", "interviews", "interview_scores", "transcript_segments", "resumes")
 
 CHECKS: tuple[Check, ...] = (
@@ -270,4 +352,8 @@ CHECKS: tuple[Check, ...] = (
     SCORE_DRIFT,
     RATINGS_SPREAD,
     AGREEMENT_BOUNDS,
+    WEIGHTS_ON_SIMPLEX,
+    HAZARD_RATIOS_POSITIVE,
+    RATE_RATIOS_POSITIVE,
+    IMPACT_RATIOS_BOUNDS,
 )

@@ -18,7 +18,7 @@ create table if not exists ml.model_runs (
 def data_snapshot(con: duckdb.DuckDBPyConnection) -> str:
     """What the fit saw: the newest landing day and load time in raw."""
     try:
-        row = con.execute("select max(_partition_date), max(_loaded_at) from raw.load_log").fetchone()
+        row = con.execute("select max(_partition_date), max(_loaded_at) from raw.load_log").fetchall()[0]
     except duckdb.CatalogException:
         return "unknown"
     return f"landed_through={row[0]};loaded_at={row[1]}"
@@ -40,12 +40,20 @@ def write_model_output(
     frame["fitted_at"] = fitted_at
     con.execute("create schema if not exists ml")
     con.execute(REGISTRY_DDL)
+    snapshot = data_snapshot(con)  # outside the transaction: a failed lookup must not abort the write
     con.register("_fit", frame)
     try:
         con.execute("begin transaction")
         con.execute(f"create or replace table ml.{name} as select * from _fit")
-        con.execute(f"create table if not exists ml.{name}_history as select * from _fit where false")
-        con.execute(f"insert into ml.{name}_history by name select * from _fit")
+        _type_null_columns(con, f"ml.{name}")
+        con.execute(f"create table if not exists ml.{name}_history as select * from ml.{name} where false")
+        # A model that gains a column keeps its history: the history table grows the column (older fits: null).
+        _type_null_columns(con, f"ml.{name}_history")
+        have = {r[0] for r in con.execute(f"describe ml.{name}_history").fetchall()}
+        for column, sql_type, *_ in con.execute(f"describe ml.{name}").fetchall():
+            if column not in have:
+                con.execute(f'alter table ml.{name}_history add column "{column}" {sql_type}')
+        con.execute(f"insert into ml.{name}_history by name select * from ml.{name}")
         con.execute(
             "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -56,7 +64,7 @@ def write_model_output(
                 len(frame),
                 json.dumps(parameters, default=str),
                 json.dumps(metrics or {}, default=str),
-                data_snapshot(con),
+                snapshot,
             ],
         )
         con.execute("commit")
@@ -66,3 +74,10 @@ def write_model_output(
     finally:
         con.unregister("_fit")
     return version
+
+
+def _type_null_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """An all-missing column arrives typed NULL, which no later value can be cast to: make it text."""
+    for column, sql_type, *_ in con.execute(f"describe {table}").fetchall():
+        if sql_type == '"NULL"' or sql_type == "NULL":
+            con.execute(f'alter table {table} alter column "{column}" type varchar')
