@@ -96,8 +96,16 @@ def test_a_failed_blocking_check_stops_publish_and_loses_nothing(built_home, mon
 
     def broken(ratings):
         return pd.DataFrame(
-            {"job_family": ["sales"], "competency_code": ["communication"], "r": [1.7], "ci_low": [None],
-             "ci_high": [None], "n_interviews": [40], "mean_ai": [0.5], "mean_human": [0.5]}
+            {
+                "job_family": ["sales"],
+                "competency_code": ["communication"],
+                "r": [1.7],
+                "ci_low": [None],
+                "ci_high": [None],
+                "n_interviews": [40],
+                "mean_ai": [0.5],
+                "mean_human": [0.5],
+            }
         )
 
     monkeypatch.setattr(model_assets, "rater_agreement", broken)
