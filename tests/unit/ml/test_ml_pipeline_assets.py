@@ -10,7 +10,7 @@ from dagster_duckdb import DuckDBResource
 
 from ml import pipeline
 from orchestration.defs.models import assets as model_assets
-from tests.unit.ml.test_pipeline import small_world
+from tests.unit.ml.test_ml_pipeline import small_world
 
 FITTED = [
     model_assets.validity_asset,
