@@ -18,7 +18,8 @@ def latest_by_size() -> dict[int, dict]:
     by_size: dict[int, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        by_size[data["world"]["candidates"]] = data
+        if "full_build" in data:  # generation-only runs have no pipeline stages to plot
+            by_size[data["world"]["candidates"]] = data
     return by_size
 
 
