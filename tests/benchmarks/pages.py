@@ -1,7 +1,8 @@
-"""Page render times in headless Chromium: click a page in the navigation, stop when its last chart is drawn.
+"""Page render times in headless Chromium, measured inside the browser as the browser test measures them.
 
-The app is loaded (and each page's cached data warmed) once first; the front-end bundle's first load is not a
-page's cost (DESIGN.md, 'How we measure').
+A page's time runs from the click in the navigation to the last Plotly chart drawn (to the last element on a
+page without charts). The app is loaded once first, and every page is opened once to warm its cached queries
+(DESIGN.md, 'How we measure'); the second pass is the page's render time. Both passes are reported.
 """
 
 from __future__ import annotations
@@ -18,16 +19,12 @@ from pathlib import Path
 
 from dashboards.app_state import AppState
 from ingestion.settings import Settings
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, login
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TITLES, PASSWORD, login, timed_open, wait_idle
 
 ROOT = Path(__file__).resolve().parents[2]
-USER, PASSWORD = "bench-admin", "benchmark-password-long-enough"
-# The page is done when Streamlit reports it is no longer running and every Plotly chart has drawn its SVG.
-DONE_JS = """() => {
-  const running = document.querySelector('[data-testid="stStatusWidget"]');
-  const plots = [...document.querySelectorAll('.js-plotly-plot')];
-  return !running && plots.every(p => p.querySelector('.main-svg'));
-}"""
+USER = "bench-admin"
+# The first request of a fresh server imports every page module and opens the snapshot: allow for it.
+STARTUP_TIMEOUT_S = 180
 
 
 def _port() -> int:
@@ -36,10 +33,17 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def time_pages(home: Path, rounds: int = 2) -> dict[str, float]:
+def _seconds(t: dict) -> float | None:
+    took = t["to_last_chart_s"] if t["to_last_chart_s"] is not None else t["to_last_element_s"]
+    return None if took is None else round(took, 3)
+
+
+def time_pages(home: Path) -> dict:
     state = AppState(Settings(home=home).app_state)
     if state.get_user(USER) is None:
         state.create_user(USER, PASSWORD, "admin")
+    else:
+        state.set_password(USER, PASSWORD)
     port = _port()
     env = {**os.environ, "TALENTLOOP_HOME": str(home)}
     server = subprocess.Popen(
@@ -53,6 +57,8 @@ def time_pages(home: Path, rounds: int = 2) -> dict[str, float]:
             "true",
             "--server.port",
             str(port),
+            "--server.address",
+            "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
         ],
@@ -63,31 +69,37 @@ def time_pages(home: Path, rounds: int = 2) -> dict[str, float]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
+        deadline = time.time() + STARTUP_TIMEOUT_S
+        while True:
             try:
                 urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
                 break
             except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("streamlit did not start") from None
                 time.sleep(0.5)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            login(page, url, USER)
-            nav = page.locator("[data-testid='stSidebarNav'] a")
-            titles = [nav.nth(i).inner_text().strip() for i in range(nav.count())]
-            times: dict[str, float] = {}
-            for r in range(rounds):  # the first round warms each page's cached queries
-                for title in titles:
-                    start = time.perf_counter()
-                    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
-                    page.wait_for_timeout(50)
-                    page.wait_for_function(DONE_JS, timeout=60_000, polling=25)
-                    if r == rounds - 1:
-                        times[title] = round(time.perf_counter() - start, 3)
+            page = browser.new_page(viewport={"width": 1400, "height": 1800})
+            page.set_default_timeout(STARTUP_TIMEOUT_S * 1000)
+            login(page, url, USER, STARTUP_TIMEOUT_S)
+            wait_idle(page, timeout_s=STARTUP_TIMEOUT_S)
+            passes = []
+            for _ in range(2):  # the first pass fills each page's query caches; the second is the measure
+                passes.append({title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in PAGE_TITLES})
+                if page.locator("[data-testid='stException']").count():
+                    raise RuntimeError("a page raised an exception")
             browser.close()
-        return times
+        warm = passes[1]
+        return {
+            "measure": "seconds from a click in the navigation to the last chart drawn, inside the browser",
+            "first_pass": passes[0],
+            "warm": warm,
+            "slowest_page": max(warm, key=lambda k: warm[k] or 0),
+            "max_seconds": max(v or 0 for v in warm.values()),
+        }
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -129,21 +129,21 @@ def browser():
         b.close()
 
 
-def login(page, url: str, username: str) -> None:
+def login(page, url: str, username: str, timeout_s: float = 30) -> None:
     page.goto(url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_selector("[data-testid='stSidebar']", timeout=30_000)
+    page.wait_for_selector("[data-testid='stSidebar']", timeout=timeout_s * 1000)
 
 
-def open_page(page, title: str) -> None:
+def open_page(page, title: str, timeout_s: float = 30) -> None:
     """Click a page in the navigation, as a person would (a new URL would start a new, logged-out session)."""
     nav = page.locator("[data-testid='stSidebarNav']")
     if nav.count():
         nav.get_by_role("link", name=title, exact=True).click()
-    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
-    wait_idle(page)
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=timeout_s * 1000)
+    wait_idle(page, timeout_s)
 
 
 def wait_idle(page, timeout_s: float = 30) -> None:
@@ -175,10 +175,10 @@ RENDER_PROBE = """
 """
 
 
-def timed_open(page, title: str, settle_s: float = 1.0) -> dict:
+def timed_open(page, title: str, settle_s: float = 1.0, timeout_s: float = 30) -> dict:
     """Open a page by clicking it; return seconds from the click to the last chart drawn (and to the last element)."""
     page.evaluate(RENDER_PROBE)
-    open_page(page, title)
+    open_page(page, title, timeout_s)
     # Charts are drawn after the script finishes; wait until nothing new has appeared for `settle_s`.
     last = None
     while True:
