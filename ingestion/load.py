@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ingestion import erasure, reasons
 from ingestion.contracts import BOOL, CONTRACTS, DATE, FLOAT, INT, TIMESTAMP, Contract
@@ -160,7 +161,8 @@ def load_partition(
 
 @dataclass
 class _Batch:
-    rows: list[dict] = field(default_factory=list)
+    columns: dict[str, list] = field(default_factory=dict)  # the good rows of every file, column by column
+    n_rows: int = 0
     quarantine: list[dict] = field(default_factory=list)
     log: list[dict] = field(default_factory=list)
     pii: list[dict] = field(default_factory=list)
@@ -181,16 +183,17 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
             # A rejected file counts as one unit read and one quarantined, so the reconciliation still adds up.
             batch.log.append(_log(source, day, rel, "rejected", None, 1, 0, 1, [], batch_id, now))
             continue
-        rows = outcome.rows
+        columns = outcome.columns
         if source == "resumes":
-            rows = _attach_documents(rows, folder, outcome.quarantined)
-        for row in rows:
-            row["_source_file"] = rel
-            row["_loaded_at"] = now
-            row["_batch_id"] = batch_id
-            row["_partition_date"] = day
+            rows = _attach_documents(outcome.rows, folder, outcome.quarantined)
+            columns = {name: [r[name] for r in rows] for name in columns}
+            columns["extracted_text"] = [r.get("extracted_text") for r in rows]
+        n = len(columns["_row_number"])
+        columns.update(
+            _source_file=[rel] * n, _loaded_at=[now] * n, _batch_id=[batch_id] * n, _partition_date=[day] * n
+        )
         if contract.pii_columns:
-            batch.pii += _pii_rows(contract, parsed, rows, ctx.key, day, now)
+            batch.pii += _pii_rows(contract, parsed, columns, day, now)
         for q in outcome.quarantined:
             if "restricted_payload" in q:
                 batch.restricted_payloads.append(
@@ -205,7 +208,12 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
             batch.quarantine.append(
                 _q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now)
             )
-        batch.rows += rows
+        for name, values in columns.items():
+            batch.columns.setdefault(name, [None] * batch.n_rows).extend(values)
+        batch.n_rows += n
+        for values in batch.columns.values():
+            if len(values) < batch.n_rows:  # a column this file's rows do not have
+                values.extend([None] * (batch.n_rows - len(values)))
         batch.log.append(
             _log(
                 source,
@@ -214,7 +222,7 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
                 "loaded",
                 parsed.encoding,
                 len(parsed.records),
-                len(rows),
+                n,
                 len(outcome.quarantined),
                 outcome.extra_columns,
                 batch_id,
@@ -271,7 +279,7 @@ def load_days(
     for day in days:
         _read_day(contract, landing, day, ctx, batch, batch_id, now)
     columns = [n for n, _ in raw_columns(contract)]
-    frame = pd.DataFrame(batch.rows, columns=columns)
+    frame = pa.table({c: _arrow_column(batch.columns.get(c), batch.n_rows) for c in columns})
     qframe = pd.DataFrame(batch.quarantine, columns=QUARANTINE_COLUMNS)
     lframe = pd.DataFrame(batch.log, columns=LOG_COLUMNS)
     day_list = pd.DataFrame({"d": pd.to_datetime(pd.Series(days, dtype="object"))})
@@ -374,18 +382,28 @@ def _quarantine_duplicates(con, source: str, batch_id, now) -> dict[tuple[str, d
     return {(f, d): n for f, d, n in dup}
 
 
-def _pii_rows(contract: Contract, parsed, rows: list[dict], key: bytes, day, now) -> list[dict]:
+def _arrow_column(values: list | None, n: int) -> pa.Array:
+    if values is None:
+        return pa.nulls(n)
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python types: text, cast by the insert's SQL
+        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+
+
+def _pii_rows(contract: Contract, parsed, columns: dict[str, list], day, now) -> list[dict]:
     by_number = {r.row_number: r.values for r in parsed.records if r.values is not None}
     person_col = contract.key[0]
+    candidates = columns.get("candidate_id") or [None] * len(columns["_row_number"])
     out = []
-    for row in rows:
-        values = {k.strip().lower(): v for k, v in (by_number.get(row["_row_number"]) or {}).items()}
+    for number, person, candidate in zip(columns["_row_number"], columns[person_col], candidates, strict=True):
+        values = {k.strip().lower(): v for k, v in (by_number.get(number) or {}).items()}
         out.append(
             {
                 "source": contract.source,
                 "_partition_date": day,
-                "person_key": row[person_col],
-                "candidate_key": row.get("candidate_id"),
+                "person_key": person,
+                "candidate_key": candidate,
                 "full_name": values.get("full_name"),
                 "email": values.get("email"),
                 "phone": values.get("phone"),

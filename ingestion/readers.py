@@ -26,12 +26,35 @@ class FileRejected(Exception):
         self.message = message
 
 
-@dataclass
 class Record:
-    row_number: int  # 1-based position among the file's data rows
-    values: dict[str, str | None] | None  # None when the row could not be split into fields
-    raw: str  # the original payload, kept for quarantine
-    error: str | None = None  # why the row is malformed
+    """One data row: its 1-based position among the file's data rows, its fields (None when the row could not be
+    split into fields), the original payload kept for quarantine, and why a row is malformed."""
+
+    __slots__ = ("row_number", "values", "_raw", "error")
+
+    def __init__(self, row_number: int, values: dict | None, raw: str | None, error: str | None = None):
+        self.row_number = row_number
+        self.values = values
+        self._raw = raw
+        self.error = error
+
+    @property
+    def raw(self) -> str:
+        """The payload as landed; for a typed format (Parquet, Excel), the row's fields as JSON, made on demand."""
+        if self._raw is None:
+            self._raw = json.dumps(self.values, ensure_ascii=False, default=str)
+        return self._raw
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Record) and (self.row_number, self.values, self.raw, self.error) == (
+            other.row_number,
+            other.values,
+            other.raw,
+            other.error,
+        )
+
+    def __repr__(self) -> str:
+        return f"Record({self.row_number!r}, {self.values!r}, {self.raw!r}, {self.error!r})"
 
 
 @dataclass
@@ -138,7 +161,13 @@ def _read_jsonl(path: Path) -> ParsedFile:
             continue
         for k in obj:
             columns.setdefault(k, None)
-        records.append(Record(row_number, {k: _cell(_json_scalar(v)) for k, v in obj.items()}, line))
+        records.append(
+            Record(
+                row_number,
+                {k: (v if v.strip() else None) if type(v) is str else _cell(_json_scalar(v)) for k, v in obj.items()},
+                line,
+            )
+        )
     return ParsedFile(list(columns), records, encoding)
 
 
@@ -158,11 +187,15 @@ def _read_parquet(path: Path) -> ParsedFile:
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise FileRejected(reasons.UNREADABLE_FILE, f"{path.name}: not a readable Parquet file ({exc})") from None
     columns = table.column_names
-    records = []
-    for i, row in enumerate(table.to_pylist(), start=1):
-        values = {k: _cell(_json_scalar(v)) for k, v in row.items()}
-        records.append(Record(i, values, json.dumps(values, ensure_ascii=False, default=str)))
+    data = [_text_column(col) for col in table.to_pydict().values()]
+    rows = zip(*data, strict=True)
+    records = [Record(i, dict(zip(columns, row, strict=True)), None) for i, row in enumerate(rows, start=1)]
     return ParsedFile(columns, records)
+
+
+def _text_column(values: list) -> list[str | None]:
+    """A typed column's values as the text a CSV would hold (blank text is no value)."""
+    return [(v if v.strip() else None) if type(v) is str else _cell(_json_scalar(v)) for v in values]
 
 
 def _read_xlsx(path: Path) -> ParsedFile:
@@ -185,7 +218,7 @@ def _read_xlsx(path: Path) -> ParsedFile:
                 continue
             row_number += 1
             values = {c: _cell(_excel_value(v)) for c, v in zip(columns, row, strict=False) if c}
-            records.append(Record(row_number, values, json.dumps(values, ensure_ascii=False, default=str)))
+            records.append(Record(row_number, values, None))
         return ParsedFile(columns, records)
     finally:
         wb.close()

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring as _encode_string
 
 from ingestion import reasons
 from ingestion.contracts import BOOL, DATE, FLOAT, INT, SCORE, TIMESTAMP, Contract
@@ -36,9 +37,26 @@ class Context:
 
 @dataclass
 class Outcome:
-    rows: list[dict]
+    """The good rows column by column (output names: pseudonymised keys, <pii>_key, _row_number, _row_hash),
+    every quarantined row with its reason, and the file's columns the contract does not know."""
+
+    columns: dict[str, list]
     quarantined: list[dict]
     extra_columns: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns["_row_number"])
+
+    @property
+    def rows(self) -> list[dict]:
+        names = list(self.columns)
+        return [dict(zip(names, vals, strict=True)) for vals in zip(*self.columns.values(), strict=True)]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict], quarantined: list[dict], extra: list[str], contract: Contract) -> Outcome:
+        names = [n for n in (_out_name(c) for c in contract.columns) if n is not None] + ["_row_number", "_row_hash"]
+        return cls({n: [r[n] for r in rows] for n in names}, quarantined, extra)
 
 
 def normalise_label(label: str) -> str:
@@ -191,6 +209,185 @@ def check_row(contract: Contract, values: dict[str, str | None], ctx: Context) -
 
 
 def check_file(contract: Contract, parsed: ParsedFile, file_name: str, ctx: Context) -> Outcome:
+    """Check every record of a file: the good rows typed and pseudonymised, each bad one with its reason.
+
+    Column by column: each distinct value of a column is checked once (length, formula prefix, type, allowed
+    values, labels, references, pseudonym), and a row whose values all pass and whose cross-field rules hold
+    (required fields, a score inside its scale) is good without a row-by-row check. Any other row goes through
+    check_row, which finds its first reason. The result equals check_file_by_row's (tests hold them together).
+    """
+    extra = check_columns(contract, parsed, file_name)
+    lookup = _column_lookup(contract, parsed)
+    if lookup is None:  # two headers that differ only in case or spacing: the row-by-row path settles it
+        return check_file_by_row(contract, parsed, file_name, ctx)
+    records = [r for r in parsed.records if r.values is not None]
+    quarantined = [
+        (r.row_number, _quarantine(r.row_number, reasons.MALFORMED_ROW, r.error or "", r.raw, None, contract))
+        for r in parsed.records
+        if r.values is None
+    ]
+    n = len(records)
+    raw_cols = {
+        c.name: [None] * n if lookup[c.name] is None else [r.values.get(lookup[c.name]) for r in records]
+        for c in contract.columns
+    }
+    ok = [True] * n
+    out_cols: dict[str, list] = {}
+    for col in contract.columns:
+        values = raw_cols[col.name]
+        verdicts = {v: _check_value(contract, col, v, ctx) for v in set(values)}
+        mapped = [verdicts[v] for v in values]
+        for i, verdict in enumerate(mapped):
+            if verdict is _BAD:
+                ok[i] = False
+        name = _out_name(col)
+        if name is not None:
+            out_cols[name] = [None if v is _BAD else v for v in mapped]
+        if col.required:
+            for i, v in enumerate(values):
+                if v is None:
+                    ok[i] = False
+    for col in contract.columns:
+        if col.type == SCORE:
+            _score_rows_ok(raw_cols, out_cols, col.name, ctx, ok)
+    encoded = {c: _json_encoded(raw_cols[c]) if c in raw_cols else ["null"] * n for c in contract.column_names}
+    enc_cols = [encoded[c] for c in contract.column_names]
+    keep = [False] * n
+    hashes: list[str | None] = [None] * n
+    seen: set[str] = set()
+    for i, record in enumerate(records):
+        if not ok[i]:
+            values = {c: raw_cols[c][i] for c in raw_cols}
+            try:
+                good = check_row(contract, values, ctx)
+            except RowError as err:
+                quarantined.append(
+                    (
+                        record.row_number,
+                        _quarantine(record.row_number, err.reason, err.message, record.raw, _values(record), contract),
+                    )
+                )
+                continue
+            for name, value in good.items():
+                out_cols[name][i] = value
+        digest = hashlib.sha1(("[" + ",".join(col[i] for col in enc_cols) + "]").encode()).hexdigest()
+        if digest in seen:
+            quarantined.append(
+                (
+                    record.row_number,
+                    _quarantine(
+                        record.row_number,
+                        reasons.DUPLICATE_ROW,
+                        "identical to an earlier row of this file",
+                        record.raw,
+                        _values(record),
+                        contract,
+                    ),
+                )
+            )
+            continue
+        seen.add(digest)
+        hashes[i] = digest
+        keep[i] = True
+    columns = {name: [v for v, k in zip(vals, keep, strict=True) if k] for name, vals in out_cols.items()}
+    columns["_row_number"] = [r.row_number for r, k in zip(records, keep, strict=True) if k]
+    columns["_row_hash"] = [h for h, k in zip(hashes, keep, strict=True) if k]
+    for col in contract.key[:1]:
+        ctx.known_keys.setdefault(f"{contract.source}.{col}", set()).update(columns[col])
+    quarantined.sort(key=lambda item: item[0])
+    return Outcome(columns=columns, quarantined=[q for _, q in quarantined], extra_columns=extra)
+
+
+_BAD = object()  # a value that fails a check of its own column
+
+
+def _column_lookup(contract: Contract, parsed: ParsedFile) -> dict[str, str | None] | None:
+    """Contract column -> the file's header for it; None when two headers normalise to the same name."""
+    by_norm: dict[str, str] = {}
+    for header in parsed.columns:
+        norm = header.strip().lower()
+        if norm in by_norm and by_norm[norm] != header:
+            return None
+        by_norm[norm] = header
+    return {c.name: by_norm.get(c.name) for c in contract.columns}
+
+
+def _values(record) -> dict:
+    return {k.strip().lower(): v for k, v in record.values.items()}
+
+
+def _out_name(col) -> str | None:
+    if col.pii:
+        return f"{col.name}_key" if col.match_key else None
+    return col.name
+
+
+def _check_value(contract: Contract, col, text: str | None, ctx: Context):
+    """What check_row makes of one value of one column, or _BAD when the value alone fails (None passes here:
+    whether a field may be empty is a row rule)."""
+    if text is None:
+        return None
+    if len(text) > col.max_length or _FORMULA.match(text):
+        return _BAD
+    try:
+        value = _typed(col, text, ctx)
+    except RowError:
+        return _BAD
+    if col.allowed is not None:
+        value = text.strip().lower()
+        if value not in col.allowed:
+            return _BAD
+    if col.type == SCORE:
+        try:
+            float(text)
+        except ValueError:
+            if normalise_label(text) not in ctx.rating_words:
+                return _BAD
+    is_label = contract.source == "interview_scores" and col.name == "competency"
+    if is_label and normalise_label(text) not in ctx.competency_labels:
+        return _BAD
+    if col.pii:
+        return match_key(col.name, value, ctx.key) if col.match_key else None
+    if col.pseudonymise:
+        value = pseudonym(value, ctx.key)
+    if col.references and value is not None:
+        known = ctx.known_keys.get(col.references)
+        if known is not None and value not in known:
+            return _BAD
+    return value
+
+
+def _score_rows_ok(raw_cols: dict, out_cols: dict, column: str, ctx: Context, ok: list[bool]) -> None:
+    """A numeric score needs a scale (scale_min < scale_max) that holds it; a rating word needs none."""
+    texts = raw_cols[column]
+    lows, highs = out_cols.get("scale_min"), out_cols.get("scale_max")
+    numbers: dict[str, float | None] = {}
+    for t in set(texts):
+        if t is None:
+            continue
+        try:
+            numbers[t] = float(t)
+        except ValueError:
+            numbers[t] = None
+    for i, t in enumerate(texts):
+        if not ok[i] or t is None:
+            continue
+        number = numbers[t]
+        if number is None:
+            continue
+        lo = lows[i] if lows is not None else None
+        hi = highs[i] if highs is not None else None
+        if lo is None or hi is None or lo is _BAD or hi is _BAD or not lo < hi or not lo <= number <= hi:
+            ok[i] = False
+
+
+def _json_encoded(values: list[str | None]) -> list[str]:
+    """Each value as JSON text, as row_hash's json.dumps(ensure_ascii=False) writes a string or None."""
+    return ["null" if v is None else _encode_string(v) for v in values]
+
+
+def check_file_by_row(contract: Contract, parsed: ParsedFile, file_name: str, ctx: Context) -> Outcome:
+    """The reference implementation: every record through check_row, one at a time."""
     extra = check_columns(contract, parsed, file_name)
     rows: list[dict] = []
     quarantined: list[dict] = []
@@ -226,7 +423,7 @@ def check_file(contract: Contract, parsed: ParsedFile, file_name: str, ctx: Cont
         rows.append(good)
         for col in contract.key[:1]:
             ctx.known_keys.setdefault(f"{contract.source}.{col}", set()).add(good[col])
-    return Outcome(rows, quarantined, extra)
+    return Outcome.from_rows(rows, quarantined, extra, contract)
 
 
 def _quarantine(row_number, reason, message, raw, values=None, contract: Contract | None = None) -> dict:

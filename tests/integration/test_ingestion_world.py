@@ -102,3 +102,39 @@ def test_a_killed_load_then_a_rerun_equals_one_clean_load(dirty_world, tmp_path)
     proc.wait()
     rerun = ingest_all(settings, target, erase=True)
     assert checksum(rerun) == reference
+
+
+def test_column_wise_check_equals_the_row_by_row_reference(dirty_world):
+    """check_file (a value checked once per column, rows checked one by one only when something fails) gives what
+    check_file_by_row gives on every file of the dirty world: the same rows, values, hashes, reasons and messages."""
+    import copy
+    import datetime as dt
+
+    from ingestion.load import read_seed_column
+    from ingestion.readers import FileRejected, iter_landed_files, read_file
+    from ingestion.validate import Context, check_file, check_file_by_row
+
+    settings, _ = dirty_world
+    ctx = Context(
+        now=dt.datetime(2100, 1, 1),
+        key=KEY,
+        competency_labels=read_seed_column("competency_labels.csv", "label"),
+        rating_words=read_seed_column("rating_words.csv", "word"),
+    )
+    files = quarantined = 0
+    for source in LOAD_ORDER:
+        contract = CONTRACTS[source]
+        for day in landed_days(settings.landing, source):
+            for path in iter_landed_files(settings.landing / source / day.isoformat()):
+                try:
+                    parsed = read_file(path)
+                    reference = check_file_by_row(contract, parsed, path.name, copy.deepcopy(ctx))
+                except FileRejected:
+                    continue
+                outcome = check_file(contract, parsed, path.name, ctx)
+                assert outcome.columns == reference.columns, path
+                assert outcome.quarantined == reference.quarantined, path
+                assert outcome.extra_columns == reference.extra_columns, path
+                files += 1
+                quarantined += len(outcome.quarantined)
+    assert files > 1000 and quarantined > 100
