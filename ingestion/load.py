@@ -327,22 +327,26 @@ def load_days(
 
 
 def _results(source, days, lframe: pd.DataFrame, qframe: pd.DataFrame, moved: dict) -> list[LoadResult]:
+    files = lframe.groupby("_partition_date").agg(
+        files=("_source_file", "size"), read=("rows_read", "sum"), loaded=("rows_loaded", "sum")
+    )
+    reasons_by_day = qframe.groupby(["_partition_date", "reason_code"]).size()
     out = []
     for day in days:
-        log = lframe[lframe["_partition_date"] == day]
-        by_reason = qframe[qframe["_partition_date"] == day]["reason_code"].value_counts().to_dict()
+        by_reason = {r: int(n) for (d, r), n in reasons_by_day.items() if d == day}
         dups = sum(n for (_, d), n in moved.items() if d == day)
         if dups:
             by_reason[reasons.DUPLICATE_ROW] = by_reason.get(reasons.DUPLICATE_ROW, 0) + dups
+        f = files.loc[day] if day in files.index else None
         out.append(
             LoadResult(
                 source,
                 day,
-                len(log),
-                int(log["rows_read"].sum()),
-                int(log["rows_loaded"].sum()),
+                0 if f is None else int(f["files"]),
+                0 if f is None else int(f["read"]),
+                0 if f is None else int(f["loaded"]),
                 sum(by_reason.values()),
-                {k: int(v) for k, v in by_reason.items()},
+                by_reason,
             )
         )
     return out
