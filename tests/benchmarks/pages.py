@@ -88,7 +88,9 @@ def time_pages(home: Path) -> dict:
             wait_idle(page, timeout_s=STARTUP_TIMEOUT_S)
             passes = []
             for _ in range(2):  # the first pass fills each page's query caches; the second is the measure
-                passes.append({title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in PAGE_TITLES})
+                passes.append(
+                    {title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in PAGE_TITLES}
+                )
                 if page.locator("[data-testid='stException']").count():
                     raise RuntimeError("a page raised an exception")
             browser.close()
