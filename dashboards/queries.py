@@ -926,10 +926,42 @@ def daily_loads(since: dt.date) -> pd.DataFrame:
     )
 
 
+# The latest result of each check; for a failing check, when its current run of failures began.
+LATEST_CHECK_RESULTS_SQL = """
+with last_pass as (
+    select kind, check_name, max(checked_at) as last_passed_at
+    from ops.check_results
+    where passed
+    group by kind, check_name
+),
+streak as (
+    select results.kind, results.check_name, min(results.checked_at) as failing_since
+    from ops.check_results as results
+    left join last_pass using (kind, check_name)
+    where not results.passed and results.checked_at > coalesce(last_pass.last_passed_at, timestamp '1900-01-01')
+    group by results.kind, results.check_name
+),
+latest as (
+    select *
+    from ops.check_results
+    qualify row_number() over (partition by kind, check_name order by checked_at desc) = 1
+)
+select
+    latest.check_name, latest.kind, latest.asset, latest.severity, latest.passed, latest.skipped,
+    latest.rows_checked, latest.failing_rows, latest.checked_at,
+    case when not latest.passed then streak.failing_since end as failing_since,
+    latest.detail
+from latest
+left join streak using (kind, check_name)
+order by latest.passed, latest.severity, latest.kind, latest.check_name
+"""
+
+
 def check_results() -> pd.DataFrame:
-    """Data-quality check outcomes, if the publisher copies them into the snapshot."""
+    """The latest outcome of every data-quality check (GX suites and dbt tests), failures first, with since when a
+    failing check has failed."""
     require("ops", "check_results")
-    return read.query("select * from ops.check_results")
+    return read.query(LATEST_CHECK_RESULTS_SQL)
 
 
 def application_period(scope: RowScope) -> tuple[dt.date | None, dt.date]:

@@ -74,6 +74,7 @@ def validate_frame(frame: pd.DataFrame, suite_name: str, expectations: list) -> 
                 "success": bool(r.success),
                 "observed": _plain(observed),
                 "unexpected_percent": _plain(r.result.get("unexpected_percent")),
+                "unexpected_count": _plain(r.result.get("unexpected_count")),
             }
         )
     return Outcome(passed=bool(result.success), rows=len(frame), results=rows)

@@ -42,6 +42,8 @@ def publish_snapshot(
         for table in ("quarantine", "load_log"):
             if _exists(con, "raw", table):
                 con.execute(f"create table snap.ops.{table} as select * from raw.{table}")
+        if _exists(con, "ops", "check_results"):
+            con.execute("create table snap.ops.check_results as select * from ops.check_results")
         landed = (
             con.execute("select max(_partition_date) from raw.load_log").fetchone()[0]
             if _exists(con, "raw", "load_log")

@@ -46,6 +46,9 @@ if reconciliation is not None:
 st.subheader(ctx.t("label.check_results"))
 checks = ui.load(ctx, queries.check_results)
 if checks is not None:
+    c1, c2 = st.columns(2)
+    c1.metric(ctx.t("kpi.checks_run"), len(checks))
+    c2.metric(ctx.t("kpi.checks_failing"), int((~checks["passed"].astype(bool)).sum()))
     ui.table(checks, ctx, "check_results")
 
 st.subheader(ctx.t("label.model_runs"))

@@ -122,3 +122,20 @@ def test_a_failed_blocking_check_stops_publish_and_loses_nothing(built_home, mon
     assert built_home.current_snapshot() == before
     with duckdb.connect(str(built_home.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from ml.rater_agreement_history").fetchone()[0] >= 2, "history kept"
+
+
+def test_every_check_outcome_is_published_for_the_data_quality_page(built_home):
+    """Each Great Expectations suite and each dbt test of the run is in the snapshot's check-results ledger."""
+    from data_quality.expectations import CHECKS
+
+    with duckdb.connect(str(built_home.current_snapshot()), read_only=True) as con:
+        rows = con.execute(
+            "select kind, check_name, passed, severity from ops.check_results "
+            "qualify row_number() over (partition by kind, check_name order by checked_at desc) = 1"
+        ).df()
+    gx = rows[rows["kind"] == "great_expectations"]
+    dbt = rows[rows["kind"] == "dbt_test"]
+    assert set(gx["check_name"]) == {c.name for c in CHECKS}
+    assert len(dbt) > 100  # every dbt test of the project, one row each
+    # The generated clean world passes every blocking check (a failure would have stopped the publish).
+    assert rows.loc[rows["severity"] == "error", "passed"].all()

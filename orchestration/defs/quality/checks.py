@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from data_quality.expectations import CHECKS, Check, run_check
+from data_quality.results import gx_result, record_check_results
 
 
 def build_gx_check(check: Check) -> dg.AssetChecksDefinition:
@@ -13,9 +14,10 @@ def build_gx_check(check: Check) -> dg.AssetChecksDefinition:
         description=check.description,
         blocking=check.blocking,
     )
-    def _check(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: DuckDBResource) -> dg.AssetCheckResult:
         with warehouse.get_connection() as con:
             outcome = run_check(con, check)
+            record_check_results(con, [gx_result(check, outcome)], context.run.run_id)
         return dg.AssetCheckResult(
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR if check.blocking else dg.AssetCheckSeverity.WARN,
