@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import multiprocessing
+import os
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,12 +211,7 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
             batch.quarantine.append(
                 _q(source, day, rel, q["row_number"], q["reason"], q["message"], q["payload"], batch_id, now)
             )
-        for name, values in columns.items():
-            batch.columns.setdefault(name, [None] * batch.n_rows).extend(values)
-        batch.n_rows += n
-        for values in batch.columns.values():
-            if len(values) < batch.n_rows:  # a column this file's rows do not have
-                values.extend([None] * (batch.n_rows - len(values)))
+        _append_columns(batch, columns, n)
         batch.log.append(
             _log(
                 source,
@@ -229,6 +227,47 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
                 now,
             )
         )
+
+
+def _append_columns(batch: _Batch, columns: dict[str, list], n: int) -> None:
+    for name, values in columns.items():
+        batch.columns.setdefault(name, [None] * batch.n_rows).extend(values)
+    batch.n_rows += n
+    for values in batch.columns.values():
+        if len(values) < batch.n_rows:  # a column these rows do not have
+            values.extend([None] * (batch.n_rows - len(values)))
+
+
+def _merge(batch: _Batch, part: _Batch) -> None:
+    _append_columns(batch, part.columns, part.n_rows)
+    batch.quarantine += part.quarantine
+    batch.log += part.log
+    batch.pii += part.pii
+    batch.restricted_payloads += part.restricted_payloads
+
+
+# Reading and checking a day's files needs no database, so with many days to load, worker processes read days side
+# by side while this process writes. Workers are spawned, not forked: this process holds DuckDB's and Dagster's
+# threads, and a fork copies their locks in whatever state they are.
+WORKERS_ENV = "TALENTLOOP_INGEST_WORKERS"
+_WORKER: dict = {}
+
+
+def reader_workers() -> int:
+    """Worker processes for a backfill: TALENTLOOP_INGEST_WORKERS, else one per core (at most four)."""
+    configured = os.environ.get(WORKERS_ENV)
+    return max(1, int(configured)) if configured else min(os.cpu_count() or 1, 4)
+
+
+def _init_reader(contract: Contract, landing: Path, ctx: Context) -> None:
+    _WORKER.update(contract=contract, landing=landing, ctx=ctx)
+
+
+def _read_day_in_worker(args: tuple) -> _Batch:
+    day, batch_id, now = args
+    batch = _Batch()
+    _read_day(_WORKER["contract"], _WORKER["landing"], day, _WORKER["ctx"], batch, batch_id, now)
+    return batch
 
 
 QUARANTINE_COLUMNS = [
@@ -267,8 +306,12 @@ def load_days(
     batch_id: str | None = None,
     now: dt.datetime | None = None,
     ctx: Context | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[LoadResult]:
-    """Replace raw.<source>'s rows of these landing days, in one transaction: all of them or none."""
+    """Replace raw.<source>'s rows of these landing days, in one transaction: all of them or none.
+
+    pool: worker processes made by reader_pool for this source and context, to read the days side by side.
+    """
     contract = CONTRACTS[source]
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     batch_id = batch_id or uuid.uuid4().hex
@@ -276,8 +319,14 @@ def load_days(
     ctx = ctx or build_context(con, contract, key, now)
     days = sorted(set(days))
     batch = _Batch()
-    for day in days:
-        _read_day(contract, landing, day, ctx, batch, batch_id, now)
+    if pool is None or len(days) < 2:
+        for day in days:
+            _read_day(contract, landing, day, ctx, batch, batch_id, now)
+    else:
+        for part in pool.map(_read_day_in_worker, [(day, batch_id, now) for day in days]):
+            _merge(batch, part)
+        for col in contract.key[:1]:  # what the workers' copies of the context learnt
+            ctx.known_keys.setdefault(f"{source}.{col}", set()).update(batch.columns.get(col, []))
     columns = [n for n, _ in raw_columns(contract)]
     frame = pa.table({c: _arrow_column(batch.columns.get(c), batch.n_rows) for c in columns})
     qframe = pd.DataFrame(batch.quarantine, columns=QUARANTINE_COLUMNS)
@@ -489,10 +538,14 @@ def ingest_days(
     pii_con: duckdb.DuckDBPyConnection | None = None,
     batch_id: str | None = None,
     days_per_transaction: int = 31,
+    workers: int = 1,
 ) -> list[LoadResult]:
     """Load a run of days for one source in date order, a month per transaction to bound memory.
 
     Days with no folder and nothing loaded before are skipped: a year's backfill costs what was landed.
+    workers > 1 reads days in that many spawned processes (reader_workers() gives the configured number). Only a
+    caller that owns its process should ask for them: a spawned worker imports the caller's main module, so a
+    script must keep its work under `if __name__ == "__main__":`.
     """
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     batch_id = batch_id or uuid.uuid4().hex
@@ -505,11 +558,25 @@ def ingest_days(
     landed = set(landed_days(landing, source))
     todo = sorted(d for d in set(days) if d in landed or d in loaded)
     ctx = build_context(con, CONTRACTS[source], key, now)
+    pool = reader_pool(CONTRACTS[source], landing, ctx, workers) if workers > 1 and len(todo) > 1 else None
     results = []
-    for i in range(0, len(todo), days_per_transaction):
-        chunk = todo[i : i + days_per_transaction]
-        results += load_days(con, landing, source, chunk, key, pii_con, batch_id, now, ctx)
+    try:
+        for i in range(0, len(todo), days_per_transaction):
+            chunk = todo[i : i + days_per_transaction]
+            results += load_days(con, landing, source, chunk, key, pii_con, batch_id, now, ctx, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return results
+
+
+def reader_pool(contract: Contract, landing: Path, ctx: Context, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_reader,
+        initargs=(contract, landing, ctx),
+    )
 
 
 def landed_days(landing: Path, source: str | None = None) -> list[dt.date]:

@@ -62,6 +62,27 @@ def stage(name: str, env: dict, days: list[str] | None = None) -> dict:
     return {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_bytes / 2**20, 1)}
 
 
+def generated_world(work: Path, size: int, days: int, seed: int) -> Path:
+    """The generated world for these parameters, made once and kept under work/worlds/ (generation is timed apart
+    from the pipeline, and the same seed gives the same files, so a kept world is the world the run would make)."""
+    world = work / "worlds" / f"{size}x{days}-seed{seed}"
+    if (world / "generate.json").exists():
+        return world
+    shutil.rmtree(world, ignore_errors=True)
+    world.mkdir(parents=True)
+    cmd = [sys.executable, "-m", "orchestration.cli", "generate", "--candidates", str(size), "--days", str(days)]
+    gen = run_measured([*cmd, "--seed", str(seed), "--out", str(world)], env=dict(os.environ), cwd=ROOT)
+    if gen.returncode != 0:
+        raise RuntimeError(gen.output_tail)
+    figures = {
+        "seconds": round(gen.seconds, 2),
+        "peak_rss_mb": round(gen.peak_rss_bytes / 2**20, 1),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    (world / "generate.json").write_text(json.dumps(figures, indent=2))  # written last: marks the world complete
+    return world
+
+
 def _json_from(cmd: list[str], env: dict) -> dict:
     """The JSON a measuring script prints last, or its error: one failed measure does not lose the others."""
     done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
@@ -79,36 +100,25 @@ def main() -> int:
     parser.add_argument(
         "--no-pages", dest="pages", action="store_false", help="skip the dashboard page renders in Chromium"
     )
+    parser.add_argument("--generate-only", action="store_true", help="only generate (or find) the world")
     args = parser.parse_args()
 
     home = Path(args.work) / str(args.size)
+    world = generated_world(Path(args.work), args.size, args.days, args.seed)
+    if args.generate_only:
+        print(f"World ready: {world}")
+        return 0
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
+    for part in ("landing", "world"):  # hard links: the pipeline reads landed files and never changes them
+        shutil.copytree(world / part, home / part, copy_function=os.link)
     env = {**os.environ, "TALENTLOOP_HOME": str(home)}
     result: dict = {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "world": {"candidates": args.size, "days": args.days, "seed": args.seed},
+        "generate": json.loads((world / "generate.json").read_text()),
     }
-    gen = run_measured(
-        [
-            sys.executable,
-            "-m",
-            "orchestration.cli",
-            "generate",
-            "--candidates",
-            str(args.size),
-            "--days",
-            str(args.days),
-            "--seed",
-            str(args.seed),
-        ],
-        env=env,
-        cwd=ROOT,
-    )
-    if gen.returncode != 0:
-        raise RuntimeError(gen.output_tail)
-    result["generate"] = {"seconds": round(gen.seconds, 2), "peak_rss_mb": round(gen.peak_rss_bytes / 2**20, 1)}
     truth = json.loads((home / "world" / "truth.json").read_text())
     result["world"]["counts"] = truth["world"]["counts"]
     last_day = truth["world"]["last_data_date"]

@@ -33,12 +33,12 @@ def dirty_world(tmp_path_factory):
     return Settings(home=home).ensure(), truth
 
 
-def ingest_all(settings: Settings, warehouse: Path, erase: bool = False) -> duckdb.DuckDBPyConnection:
+def ingest_all(settings: Settings, warehouse: Path, erase: bool = False, workers: int = 1) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(warehouse))
     pii = duckdb.connect(str(warehouse.with_suffix(".pii.duckdb")))
     days = landed_days(settings.landing)
     for source in LOAD_ORDER:
-        ingest_days(con, settings.landing, source, days, KEY, pii)
+        ingest_days(con, settings.landing, source, days, KEY, pii, workers=workers)
     if erase:
         apply_erasures(con, pii)
     pii.close()
@@ -138,3 +138,12 @@ def test_column_wise_check_equals_the_row_by_row_reference(dirty_world):
                 files += 1
                 quarantined += len(outcome.quarantined)
     assert files > 1000 and quarantined > 100
+
+
+def test_reading_days_in_worker_processes_loads_what_one_process_loads(dirty_world, tmp_path):
+    settings, _ = dirty_world
+    one = ingest_all(settings, tmp_path / "one.duckdb")
+    two = ingest_all(settings, tmp_path / "two.duckdb", workers=2)
+    assert checksum(two) == checksum(one)
+    log = "select source, _source_file, rows_read, rows_loaded, rows_quarantined from raw.load_log order by all"
+    assert two.execute(log).fetchall() == one.execute(log).fetchall()

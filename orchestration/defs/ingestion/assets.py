@@ -9,7 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from ingestion.contracts import CONTRACTS
 from ingestion.erasure import apply_erasures
-from ingestion.load import LOAD_ORDER, ingest_days
+from ingestion.load import LOAD_ORDER, ingest_days, reader_workers
 from ingestion.review_decisions import import_decisions
 from orchestration.resources import TalentLoopHome
 
@@ -46,7 +46,14 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         try:
             with warehouse.get_connection() as con:
                 results = ingest_days(
-                    con, settings.landing, source, days, talentloop.pseudonym_key(), pii, context.run_id
+                    con,
+                    settings.landing,
+                    source,
+                    days,
+                    talentloop.pseudonym_key(),
+                    pii,
+                    context.run_id,
+                    workers=reader_workers(),
                 )
                 if source == "erasure_requests":
                     erased = apply_erasures(con, pii)
