@@ -45,6 +45,24 @@ def run_floor(warehouse: Path, scratch: Path) -> dict:
     return {"seconds": seconds, "by_schema": per_schema}
 
 
+def dbt_node_seconds(since: float) -> dict | None:
+    """Seconds dbt spent executing each schema's models, and its tests, in the newest dbt build after `since`
+    (dagster-dbt gives each invocation its own target folder; run_results.json records every node's time)."""
+    runs = [p for p in (DBT_PROJECT_DIR / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
+    if not runs:
+        return None
+    results = json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    out: dict[str, float] = {}
+    for r in results["results"]:
+        node = manifest["nodes"].get(r["unique_id"], {})
+        kind = node.get("resource_type")
+        key = node.get("schema", "models") if kind == "model" else "tests" if kind == "test" else kind or "other"
+        out[key] = round(out.get(key, 0.0) + float(r.get("execution_time") or 0.0), 3)
+    out["elapsed"] = round(float(results.get("elapsed_time") or 0.0), 3)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warehouse", required=True)

@@ -18,7 +18,7 @@ def latest_by_size() -> dict[int, dict]:
     by_size: dict[int, dict] = {}
     for path in sorted(RESULTS.glob("*.json")):
         data = json.loads(path.read_text())
-        if "full_build" in data:  # generation-only runs have no pipeline stages to plot
+        if "full_build" in data and data.get("complete", True):  # whole runs only
             by_size[data["world"]["candidates"]] = data
     return by_size
 
