@@ -21,9 +21,22 @@ def model_order(manifest: dict) -> list[str]:
     return [k for k in TopologicalSorter(graph).static_order()]
 
 
+def latest_build_target(since: float = 0.0) -> Path | None:
+    """The target folder of the newest dbt build (dagster-dbt gives each invocation a folder of its own, with the
+    compiled SQL, the manifest and run_results.json)."""
+    runs = [p for p in (DBT_PROJECT_DIR / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
+    return max(runs, key=lambda p: p.stat().st_mtime).parent if runs else None
+
+
 def run_floor(warehouse: Path, scratch: Path) -> dict:
     """Copy the built warehouse, then rebuild every model from its compiled SQL; seconds in total and per layer."""
-    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    target = latest_build_target()
+    if target is None or not (target / "compiled").is_dir():
+        raise SystemExit("no compiled dbt build under dbt_project/target: run the warehouse stage first")
+    manifest_path = target / "manifest.json"
+    if not manifest_path.exists():
+        manifest_path = DBT_PROJECT_DIR / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
     # Compiled SQL names the database by its file name, so the copy keeps the name in a folder of its own.
     scratch.mkdir(parents=True, exist_ok=True)
     scratch = scratch / warehouse.name
@@ -33,7 +46,7 @@ def run_floor(warehouse: Path, scratch: Path) -> dict:
     total = time.perf_counter()
     for uid in model_order(manifest):
         node = manifest["nodes"][uid]
-        compiled = DBT_PROJECT_DIR / "target" / "compiled" / node["package_name"] / node["original_file_path"]
+        compiled = target / "compiled" / node["package_name"] / node["original_file_path"]
         sql = compiled.read_text()
         kind = "view" if node["config"]["materialized"] == "view" else "table"
         start = time.perf_counter()
@@ -48,10 +61,10 @@ def run_floor(warehouse: Path, scratch: Path) -> dict:
 def dbt_node_seconds(since: float) -> dict | None:
     """Seconds dbt spent executing each schema's models, and its tests, in the newest dbt build after `since`
     (dagster-dbt gives each invocation its own target folder; run_results.json records every node's time)."""
-    runs = [p for p in (DBT_PROJECT_DIR / "target").rglob("run_results.json") if p.stat().st_mtime >= since]
-    if not runs:
+    target = latest_build_target(since)
+    if target is None:
         return None
-    results = json.loads(max(runs, key=lambda p: p.stat().st_mtime).read_text())
+    results = json.loads((target / "run_results.json").read_text())
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
     out: dict[str, float] = {}
     for r in results["results"]:
