@@ -85,7 +85,7 @@ def run_pipeline(
     from orchestration.resources import prepare_dbt_manifest
 
     prepare_instance(settings)
-    prepare_dbt_manifest(force=True, settings=settings)
+    prepare_dbt_manifest(settings=settings)
     from orchestration.definitions import defs
 
     days = days or landed_days(settings.landing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -42,10 +43,36 @@ def dbt_executable() -> str:
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+# Files whose change changes what dbt parses (the project's own outputs and logs are not among them).
+_PARSED_SUFFIXES = (".sql", ".yml", ".yaml", ".csv", ".md", ".py", ".jinja")
+_SKIPPED_DIRS = ("target", "logs", "dbt_packages")
+
+
+def manifest_is_fresh(settings_env: dict[str, str]) -> bool:
+    """The manifest exists, is newer than every project file, and was parsed for the same warehouse."""
+    manifest = dbt_project.manifest_path
+    stamp = manifest.with_name("talentloop_parse.json")
+    if not manifest.exists() or not stamp.exists():
+        return False
+    if json.loads(stamp.read_text()) != settings_env:
+        return False
+    newest = max(
+        (
+            p.stat().st_mtime
+            for p in DBT_PROJECT_DIR.rglob("*")
+            if p.suffix in _PARSED_SUFFIXES and p.relative_to(DBT_PROJECT_DIR).parts[0] not in _SKIPPED_DIRS
+        ),
+        default=0.0,
+    )
+    return manifest.stat().st_mtime >= newest
+
+
 def prepare_dbt_manifest(force: bool = False, settings: Settings | None = None) -> Path:
-    """dbt parse, so the asset graph can be read; run when the manifest is missing or the project changed."""
-    if force or not dbt_project.manifest_path.exists():
-        env = {**os.environ, **(settings or Settings.from_env()).env()}
+    """dbt parse, so the asset graph can be read; run when the manifest is missing or the project changed
+    (a parse costs 10-15 s, once per process that loads the definitions)."""
+    settings_env = (settings or Settings.from_env()).env()
+    if force or not manifest_is_fresh(settings_env):
+        env = {**os.environ, **settings_env}
         subprocess.run(
             [
                 dbt_executable(),
@@ -60,6 +87,7 @@ def prepare_dbt_manifest(force: bool = False, settings: Settings | None = None) 
             check=True,
             cwd=DBT_PROJECT_DIR,
         )
+        dbt_project.manifest_path.with_name("talentloop_parse.json").write_text(json.dumps(settings_env))
     return dbt_project.manifest_path
 
 
