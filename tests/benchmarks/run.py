@@ -85,6 +85,24 @@ def generated_world(work: Path, size: int, days: int, seed: int) -> Path:
     return world
 
 
+def floor_figures(home: Path, env: dict, warehouse_stage: dict) -> dict:
+    """The bare-DuckDB floor, and the pipeline's warehouse stage (and dbt schema by schema) as ratios to it."""
+    cmd = [sys.executable, "-m", "tests.benchmarks.floor", "--warehouse", str(home / "warehouse.duckdb")]
+    done = subprocess.run(
+        [*cmd, "--scratch", str(home / "floor.duckdb")], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    floor = json.loads(done.stdout.strip().splitlines()[-1])
+    floor["warehouse_ratio"] = round(warehouse_stage["seconds"] / max(floor["seconds"], 1e-9), 2)
+    dbt_seconds = warehouse_stage.get("dbt_seconds") or {}
+    # Schema by schema: dbt's own time to build a schema's models over the bare SQL's time for the same models.
+    floor["dbt_ratio_by_schema"] = {
+        schema: round(dbt_seconds[schema] / seconds, 2)
+        for schema, seconds in floor["by_schema"].items()
+        if schema in dbt_seconds and seconds > 0
+    }
+    return floor
+
+
 def save(result: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
@@ -108,6 +126,11 @@ def main() -> int:
         "--no-pages", dest="pages", action="store_false", help="skip the dashboard page renders in Chromium"
     )
     parser.add_argument("--generate-only", action="store_true", help="only generate (or find) the world")
+    parser.add_argument(
+        "--resume",
+        metavar="RESULTS_JSON",
+        help="carry on an incomplete run: its data home is kept and the steps it measured are not run again",
+    )
     args = parser.parse_args()
 
     home = Path(args.work) / str(args.size)
@@ -115,77 +138,69 @@ def main() -> int:
     if args.generate_only:
         print(f"World ready: {world}")
         return 0
-    shutil.rmtree(home, ignore_errors=True)
-    home.mkdir(parents=True)
-    for part in ("landing", "world"):  # hard links: the pipeline reads landed files and never changes them
-        shutil.copytree(world / part, home / part, copy_function=os.link)
     env = {**os.environ, "TALENTLOOP_HOME": str(home)}
-    result: dict = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "world": {"candidates": args.size, "days": args.days, "seed": args.seed},
-        "generate": json.loads((world / "generate.json").read_text()),
-    }
-    out = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{args.size}.json"
-    result["complete"] = False  # saved after every step: a run stopped half-way still leaves what it measured
-    truth = json.loads((home / "world" / "truth.json").read_text())
-    result["world"]["counts"] = truth["world"]["counts"]
-    last_day = truth["world"]["last_data_date"]
-    held = home / "held_back"
-    hold_back(home / "landing", last_day, held)
+    if args.resume:
+        out = Path(args.resume)
+        result = json.loads(out.read_text())
+        result.setdefault("resumed_at", []).append(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+        last_day = json.loads((home / "world" / "truth.json").read_text())["world"]["last_data_date"]
+        held = home / "held_back"
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        for part in ("landing", "world"):  # hard links: the pipeline reads landed files and never changes them
+            shutil.copytree(world / part, home / part, copy_function=os.link)
+        result = {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": machine(),
+            "world": {"candidates": args.size, "days": args.days, "seed": args.seed},
+            "generate": json.loads((world / "generate.json").read_text()),
+        }
+        out = RESULTS / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{args.size}.json"
+        result["complete"] = False  # saved after every step: a run stopped half-way still leaves what it measured
+        truth = json.loads((home / "world" / "truth.json").read_text())
+        result["world"]["counts"] = truth["world"]["counts"]
+        last_day = truth["world"]["last_data_date"]
+        held = home / "held_back"
+        hold_back(home / "landing", last_day, held)
 
-    full = result["full_build"] = {}
+    full = result.setdefault("full_build", {})
     for name in PIPELINE_STAGES:
+        if name in full:
+            continue
         started = time.time()
         full[name] = stage(name, env)
         if name == "warehouse":
             full[name]["dbt_seconds"] = dbt_node_seconds(started)
         save(result, out)
-    full["total_seconds"] = round(sum(v["seconds"] for v in full.values()), 2)
-    full["peak_rss_mb"] = max(v["peak_rss_mb"] for v in full.values() if isinstance(v, dict))
+    stages = [full[name] for name in PIPELINE_STAGES]
+    full["total_seconds"] = round(sum(v["seconds"] for v in stages), 2)
+    full["peak_rss_mb"] = max(v["peak_rss_mb"] for v in stages)
     save(result, out)
 
-    floor = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.benchmarks.floor",
-            "--warehouse",
-            str(home / "warehouse.duckdb"),
-            "--scratch",
-            str(home / "floor.duckdb"),
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result["floor"] = json.loads(floor.stdout.strip().splitlines()[-1])
-    floor_result = result["floor"]
-    floor_result["warehouse_ratio"] = round(full["warehouse"]["seconds"] / max(floor_result["seconds"], 1e-9), 2)
-    dbt_seconds = full["warehouse"].get("dbt_seconds") or {}
-    # Schema by schema: dbt's own time to build a schema's models over the bare SQL's time for the same models.
-    floor_result["dbt_ratio_by_schema"] = {
-        schema: round(dbt_seconds[schema] / seconds, 2)
-        for schema, seconds in floor_result["by_schema"].items()
-        if schema in dbt_seconds and seconds > 0
-    }
-
-    result["models"] = _json_from(
-        [sys.executable, "-m", "tests.benchmarks.models", "--warehouse", str(home / "warehouse.duckdb")], env
-    )
-
-    land(held, home / "landing")
-    night = result["incremental_night"] = {"ingest": stage("ingest", env, [last_day])}
-    for name in PIPELINE_STAGES[1:]:
-        night[name] = stage(name, env)
+    if "floor" not in result:
+        result["floor"] = floor_figures(home, env, full["warehouse"])
         save(result, out)
-    night["total_seconds"] = round(sum(v["seconds"] for v in night.values()), 2)
+    if "models" not in result:
+        result["models"] = _json_from(
+            [sys.executable, "-m", "tests.benchmarks.models", "--warehouse", str(home / "warehouse.duckdb")], env
+        )
+        save(result, out)
+
+    night = result.setdefault("incremental_night", {})
+    if "ingest" not in night:
+        land(held, home / "landing")
+        night["ingest"] = stage("ingest", env, [last_day])
+        save(result, out)
+    for name in PIPELINE_STAGES[1:]:
+        if name not in night:
+            night[name] = stage(name, env)
+            save(result, out)
+    night["total_seconds"] = round(sum(night[name]["seconds"] for name in PIPELINE_STAGES), 2)
     night["share_of_full_build"] = round(night["total_seconds"] / full["total_seconds"], 3)
     save(result, out)
 
-    if args.pages:
+    if args.pages and "page_render_seconds" not in result:
         result["page_render_seconds"] = _json_from(
             [sys.executable, "-m", "tests.benchmarks.pages", "--home", str(home)], env
         )
