@@ -82,11 +82,14 @@ class ComplaintConfig(dg.Config):
 
 
 class TextConfig(dg.Config):
-    """Lexicon file (empty: ml/lexicons/lexicons.yaml) and the resume-interview mismatch percentile cut-offs."""
+    """Lexicon file (empty: ml/lexicons/lexicons.yaml), the resume-interview mismatch percentile cut-offs, and
+    full_refresh to recompute every document's features instead of only new and changed ones."""
 
     lexicon_path: str = ""
     mismatch_high: float = 0.75
     mismatch_low: float = 0.25
+    full_refresh: bool = False
+    batch_interviews: int = pipeline.TEXT_BATCH_INTERVIEWS
 
 
 @dg.asset(
@@ -246,27 +249,20 @@ def text_assets(context: dg.AssetExecutionContext, config: TextConfig, warehouse
     """Transcript features, keyword evidence and resume features (no emotion, face or voice-tone features)."""
     lexicon = pipeline.load_lexicon(config.lexicon_path) if config.lexicon_path else pipeline.load_lexicon()
     with warehouse.get_connection() as con:
-        tables = pipeline.transcript_tables(pipeline.load_segments(con), lexicon)
-        tables["resume_features"] = pipeline.resume_tables(
-            pipeline.load_resumes(con),
-            pipeline.load_applicants(con),
+        result = pipeline.refresh_text_tables(
+            con,
             lexicon,
+            context.run_id,
+            config.model_dump(),
             config.mismatch_high,
             config.mismatch_low,
+            batch_interviews=config.batch_interviews,
+            full_refresh=config.full_refresh,
         )
-        metrics = {
-            "interviews": len(tables["transcript_features"]),
-            "keyword_hits": len(tables["keyword_evidence"]),
-            "resumes": len(tables["resume_features"]),
-            "resume_interview_mismatches": int(tables["resume_features"]["resume_interview_mismatch"].sum()),
-        }
-        versions = {
-            name: write_model_output(con, name, table, context.run_id, config.model_dump(), metrics)
-            for name, table in tables.items()
-        }
-    for name, table in tables.items():
+    for name in TEXT_TABLES:
         yield dg.MaterializeResult(
-            asset_key=["ml", name], metadata={"model_version": versions[name], "rows": len(table), **metrics}
+            asset_key=["ml", name],
+            metadata={"model_version": result.versions[name], "rows": result.rows[name], **result.metrics},
         )
 
 

@@ -40,6 +40,9 @@ def warehouse(tmp_path_factory):
             "end_seconds": 20.0,
             "segment_text": [care_text if c else "I wrote a short summary afterwards." for c in hires["care"]],
             "language": "en",
+            # Staging columns the text features' change detection reads.
+            "landed_on": pd.Timestamp("2023-09-01").date(),
+            "loaded_at": pd.Timestamp("2023-09-01 02:00"),
         }
     )
     resumes = pd.DataFrame(
@@ -48,6 +51,8 @@ def warehouse(tmp_path_factory):
             "candidate_key": hires["candidate_key"],
             "received_at": pd.Timestamp("2023-08-01"),
             "resume_text": "Engineer with 4 years of experience. Bachelor's degree. SKILLS Python, SQL",
+            "landed_on": pd.Timestamp("2023-08-01").date(),
+            "loaded_at": pd.Timestamp("2023-08-01 02:00"),
         }
     )
     with duckdb.connect(str(path)) as con:
