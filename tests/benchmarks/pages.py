@@ -9,28 +9,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from dashboards.app_state import AppState
 from ingestion.settings import Settings
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_TITLES, PASSWORD, login, timed_open, wait_idle
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PAGE_TITLES,
+    PASSWORD,
+    login,
+    streamlit_server,
+    timed_open,
+    wait_idle,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "bench-admin"
 # The first request of a fresh server imports every page module and opens the snapshot: allow for it.
 STARTUP_TIMEOUT_S = 180
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _seconds(t: dict) -> float | None:
@@ -44,67 +42,30 @@ def time_pages(home: Path) -> dict:
         state.create_user(USER, PASSWORD, "admin")
     else:
         state.set_password(USER, PASSWORD)
-    port = _port()
-    env = {**os.environ, "TALENTLOOP_HOME": str(home)}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboards" / "streamlit_app.py"),
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + STARTUP_TIMEOUT_S
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("streamlit did not start") from None
-                time.sleep(0.5)
-        from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright
 
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1800})
-            page.set_default_timeout(STARTUP_TIMEOUT_S * 1000)
-            login(page, url, USER, STARTUP_TIMEOUT_S)
-            wait_idle(page, timeout_s=STARTUP_TIMEOUT_S)
-            passes = []
-            for _ in range(2):  # the first pass fills each page's query caches; the second is the measure
-                passes.append(
-                    {title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in PAGE_TITLES}
-                )
-                if page.locator("[data-testid='stException']").count():
-                    raise RuntimeError("a page raised an exception")
-            browser.close()
-        warm = passes[1]
-        return {
-            "measure": "seconds from a click in the navigation to the last chart drawn, inside the browser",
-            "first_pass": passes[0],
-            "warm": warm,
-            "slowest_page": max(warm, key=lambda k: warm[k] or 0),
-            "max_seconds": max(v or 0 for v in warm.values()),
-        }
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with streamlit_server(home, STARTUP_TIMEOUT_S) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.set_default_timeout(STARTUP_TIMEOUT_S * 1000)
+        login(page, url, USER, STARTUP_TIMEOUT_S)
+        wait_idle(page, timeout_s=STARTUP_TIMEOUT_S)
+        passes = []
+        for _ in range(2):  # the first pass fills each page's query caches; the second is the measure
+            passes.append(
+                {title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in PAGE_TITLES}
+            )
+            if page.locator("[data-testid='stException']").count():
+                raise RuntimeError("a page raised an exception")
+        browser.close()
+    warm = passes[1]
+    return {
+        "measure": "seconds from a click in the navigation to the last chart drawn, inside the browser",
+        "first_pass": passes[0],
+        "warm": warm,
+        "slowest_page": max(warm, key=lambda k: warm[k] or 0),
+        "max_seconds": max(v or 0 for v in warm.values()),
+    }
 
 
 def main() -> int:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -77,8 +80,17 @@ def dashboard_url(browser_home):
     for name, (role, dept) in USERS.items():
         if state.get_user(name) is None:
             state.create_user(name, PASSWORD, role, department=dept or (largest if role == "department_head" else None))
+    with streamlit_server(browser_home.home) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def streamlit_server(home: Path, startup_timeout_s: float = 60) -> Iterator[str]:
+    """The real dashboards on a free local port, reading the data home's published snapshot; yields the URL."""
     port = _free_port()
-    env = {**os.environ, "TALENTLOOP_HOME": str(browser_home.home)}
+    env = {**os.environ, "TALENTLOOP_HOME": str(home)}
+    # A file, not a pipe: a long session's log must never block the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -97,11 +109,11 @@ def dashboard_url(browser_home):
         ],
         env=env,
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + startup_timeout_s
     while time.time() < deadline:
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
@@ -110,10 +122,14 @@ def dashboard_url(browser_home):
             time.sleep(0.5)
     else:
         proc.kill()
-        raise RuntimeError("streamlit did not start: " + (proc.stdout.read() or b"").decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+        log.seek(0)
+        raise RuntimeError("streamlit did not start: " + log.read().decode(errors="replace")[-2000:])
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
 
 
 @pytest.fixture(scope="session")
