@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 
 import duckdb
 import pandas as pd
@@ -46,27 +47,7 @@ def write_model_output(
         con.execute("begin transaction")
         con.execute(f"create or replace table ml.{name} as select * from _fit")
         _type_null_columns(con, f"ml.{name}")
-        con.execute(f"create table if not exists ml.{name}_history as select * from ml.{name} where false")
-        # A model that gains a column keeps its history: the history table grows the column (older fits: null).
-        _type_null_columns(con, f"ml.{name}_history")
-        have = {r[0] for r in con.execute(f"describe ml.{name}_history").fetchall()}
-        for column, sql_type, *_ in con.execute(f"describe ml.{name}").fetchall():
-            if column not in have:
-                con.execute(f'alter table ml.{name}_history add column "{column}" {sql_type}')
-        con.execute(f"insert into ml.{name}_history by name select * from ml.{name}")
-        con.execute(
-            "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                name,
-                version,
-                run_id,
-                fitted_at,
-                len(frame),
-                json.dumps(parameters, default=str),
-                json.dumps(metrics or {}, default=str),
-                snapshot,
-            ],
-        )
+        record_fit(con, name, version, run_id, fitted_at, len(frame), parameters, metrics, snapshot)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -74,6 +55,42 @@ def write_model_output(
     finally:
         con.unregister("_fit")
     return version
+
+
+def record_fit(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    version: str,
+    run_id: str,
+    fitted_at,
+    rows: int,
+    parameters: Mapping,
+    metrics: Mapping | None,
+    snapshot,
+) -> None:
+    """Append ml.<name> (just written) to ml.<name>_history and register the fit in ml.model_runs; the caller
+    holds the transaction."""
+    con.execute(f"create table if not exists ml.{name}_history as select * from ml.{name} where false")
+    # A model that gains a column keeps its history: the history table grows the column (older fits: null).
+    _type_null_columns(con, f"ml.{name}_history")
+    have = {r[0] for r in con.execute(f"describe ml.{name}_history").fetchall()}
+    for column, sql_type, *_ in con.execute(f"describe ml.{name}").fetchall():
+        if column not in have:
+            con.execute(f'alter table ml.{name}_history add column "{column}" {sql_type}')
+    con.execute(f"insert into ml.{name}_history by name select * from ml.{name}")
+    con.execute(
+        "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            name,
+            version,
+            run_id,
+            fitted_at,
+            rows,
+            json.dumps(dict(parameters), default=str),
+            json.dumps(dict(metrics or {}), default=str),
+            snapshot,
+        ],
+    )
 
 
 def _type_null_columns(con: duckdb.DuckDBPyConnection, table: str) -> None:

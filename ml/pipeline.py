@@ -36,7 +36,7 @@ from ml.fairness import (
     rate_table,
     simulate_selection,
 )
-from ml.outputs import REGISTRY_DDL, _type_null_columns, data_snapshot
+from ml.outputs import REGISTRY_DDL, _type_null_columns, data_snapshot, record_fit
 from ml.survival import exit_durations, fit_cox, heldout_concordance, kaplan_meier_by_band
 from ml.text_features import (
     RESUME_PARSE_COLUMNS,
@@ -1444,26 +1444,7 @@ def _write_text_outputs(
             resumes=rows["resume_features"],
         )
         for name in sources:
-            con.execute(f"create table if not exists ml.{name}_history as select * from ml.{name} where false")
-            _type_null_columns(con, f"ml.{name}_history")
-            have = {r[0] for r in con.execute(f"describe ml.{name}_history").fetchall()}
-            for column, sql_type, *_ in con.execute(f"describe ml.{name}").fetchall():
-                if column not in have:
-                    con.execute(f'alter table ml.{name}_history add column "{column}" {sql_type}')
-            con.execute(f"insert into ml.{name}_history by name select * from ml.{name}")
-            con.execute(
-                "insert into ml.model_runs values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    name,
-                    versions[name],
-                    run_id,
-                    fitted_at,
-                    rows[name],
-                    json.dumps(dict(parameters), default=str),
-                    json.dumps(metrics, default=str),
-                    snapshot,
-                ],
-            )
+            record_fit(con, name, versions[name], run_id, fitted_at, rows[name], parameters, metrics, snapshot)
         con.execute(f"create or replace table ml.{TEXT_STATE} as select * from _text_state")
         con.execute("commit")
     except Exception:
