@@ -292,11 +292,10 @@ HEATMAP_MAX_ROWS = 30
 
 
 def leniency_heatmap(df: pd.DataFrame, ctx: PageContext) -> go.Figure:
-    """Leniency per interviewer x competency, for the interviewers furthest from the panel (at most 30 rows)."""
-    pooled = df[df["competency_code"] == "all"].assign(distance=lambda d: d["leniency"].abs())
-    shown = pooled.sort_values(["needs_calibration", "distance"], ascending=False)["rater_id"].head(HEATMAP_MAX_ROWS)
-    rows = df[(df["competency_code"] != "all") & df["rater_id"].isin(shown)]
-    grid = rows.pivot(index="rater_id", columns="competency_code", values="leniency")
+    """Leniency per interviewer x competency, one row per interviewer in `rank` order (queries.interviewer_heatmap
+    picks the interviewers furthest from the panel, at most HEATMAP_MAX_ROWS)."""
+    grid = df.pivot(index="rater_id", columns="competency_code", values="leniency")
+    grid = grid.reindex(df.drop_duplicates("rater_id").sort_values("rank")["rater_id"])
     fig = go.Figure(
         go.Heatmap(
             z=grid.to_numpy(dtype=float),
@@ -314,19 +313,38 @@ def leniency_heatmap(df: pd.DataFrame, ctx: PageContext) -> go.Figure:
     return _layout(fig, ctx.t("chart.leniency"), height=max(320, 22 * len(grid) + 120))
 
 
+# The heatmap's scale: lenient red, severe blue.
+STATUS_COLOURS = {
+    "ok": "#2ca02c",
+    "lenient": "#b2182b",
+    "severe": "#2166ac",
+    "low_agreement": "#9467bd",
+    "too_few_interviews": "#7f7f7f",
+}
+# Past this many points SVG markers make the browser slow to draw; WebGL draws tens of thousands at once.
+SVG_MAX_POINTS = 1_000
+
+
 def leniency_vs_agreement(df: pd.DataFrame, ctx: PageContext) -> go.Figure:
-    rows = df[df["competency_code"] == "all"].dropna(subset=["leniency", "agreement_r"])
+    """Pooled leniency against agreement, one point per interviewer (queries.interviewers), coloured by status."""
+    rows = df.dropna(subset=["leniency", "agreement_r"])
+    many = len(rows) > SVG_MAX_POINTS
+    trace = go.Scattergl if many else go.Scatter
     fig = go.Figure()
-    for i, (status, part) in enumerate(rows.groupby("calibration_status")):
+    for status, part in rows.groupby("calibration_status"):
         fig.add_trace(
-            go.Scatter(
+            trace(
                 x=part["leniency"],
                 y=part["agreement_r"],
                 mode="markers",
                 text=part["rater_id"],
                 hovertemplate="%{text}: %{x:+.3f}, r = %{y:.2f}<extra></extra>",
                 name=ctx.t(f"status.{status}"),
-                marker={"size": 10, "color": "#2ca02c" if status == "ok" else PALETTE[(i + 1) % len(PALETTE)]},
+                marker={
+                    "size": 5 if many else 10,
+                    "opacity": 0.6 if many else 1.0,
+                    "color": STATUS_COLOURS.get(status, PALETTE[0]),
+                },
             )
         )
     fig.add_vline(x=0, line_dash="dot", line_color="#888")

@@ -604,13 +604,51 @@ def _raters_in_scope(scope: RowScope) -> tuple[str, list]:
     return f"(select rater_id from ({sql}) as raters_in_scope)", params
 
 
-def interviewer_calibration(scope: RowScope) -> pd.DataFrame:
-    """Leniency, spread and agreement per human interviewer x competency ('all' = pooled)."""
+_CALIBRATION_COLUMNS = (
+    "rater_id, competency_code, count_interviews, is_suppressed, mean_score, leniency, score_sd, agreement_r, "
+    "needs_calibration, calibration_status"
+)
+# Flagged first, then furthest from the panel: the order every interviewer list on the page uses.
+_FURTHEST_FIRST = "needs_calibration desc, abs(leniency) desc nulls last, rater_id"
+
+
+def interviewer_heatmap(scope: RowScope, limit: int) -> pd.DataFrame:
+    """Leniency per competency of the `limit` interviewers furthest from the panel, flagged ones first; `rank`
+    orders them (1 = first shown). The warehouse picks the rows, so the page never holds every interviewer's grid."""
     raters, params = _raters_in_scope(scope)
     return read.query(
-        "select rater_id, competency_code, count_interviews, is_suppressed, mean_score, leniency, score_sd, "
-        f"agreement_r, needs_calibration, calibration_status from marts.interviewer_calibration "
-        f"where rater_id in {raters} order by rater_id, competency_code",
+        "with shown as (select rater_id, row_number() over (order by "
+        f"{_FURTHEST_FIRST}) as rank from marts.interviewers where rater_id in {raters} "
+        f"order by {_FURTHEST_FIRST} limit ?) "
+        "select shown.rank, c.rater_id, c.competency_code, c.leniency from marts.interviewer_calibration as c "
+        "join shown using (rater_id) where c.competency_code <> 'all' order by shown.rank, c.competency_code",
+        (*params, int(limit)),
+    )
+
+
+def calibration_competencies() -> list[str]:
+    """The competencies the calibration mart has rows for."""
+    return list(
+        read.query(
+            "select distinct competency_code from marts.interviewer_calibration where competency_code <> 'all' "
+            "order by competency_code"
+        )["competency_code"]
+    )
+
+
+def interviewer_calibration(scope: RowScope, competency: str | None = None, flagged_only: bool = False) -> pd.DataFrame:
+    """Leniency, spread and agreement per human interviewer x competency ('all' = pooled), flagged and furthest
+    from the panel first; `competency` keeps one competency's rows, `flagged_only` the rows needing calibration."""
+    raters, params = _raters_in_scope(scope)
+    where = [f"rater_id in {raters}"]
+    if competency is not None:
+        where.append("competency_code = ?")
+        params = [*params, competency]
+    if flagged_only:
+        where.append("needs_calibration")
+    return read.query(
+        f"select {_CALIBRATION_COLUMNS} from marts.interviewer_calibration where {' and '.join(where)} "
+        f"order by {_FURTHEST_FIRST}, competency_code",
         tuple(params),
     )
 
@@ -621,7 +659,7 @@ def interviewers(scope: RowScope) -> pd.DataFrame:
     return read.query(
         "select rater_id, count_interviews, count_candidates, mean_score, leniency, agreement_r, calibration_status, "
         f"needs_calibration, count_competencies_flagged from marts.interviewers where rater_id in {raters} "
-        "order by needs_calibration desc, count_competencies_flagged desc, rater_id",
+        "order by needs_calibration desc, count_competencies_flagged desc, abs(leniency) desc nulls last, rater_id",
         tuple(params),
     )
 

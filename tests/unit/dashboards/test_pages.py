@@ -281,3 +281,36 @@ def test_admin_adds_a_user(dash_home, use_home):
     assert (
         dash_home.state.access_log(username="admin", page="admin")["action"] == "user_create newanalyst hr_analyst"
     ).any()
+
+
+def test_interviewer_queries_pick_what_the_page_shows(dash_home, use_home):
+    """The warehouse-side picks of the calibration page equal the same picks made in pandas on the whole mart."""
+    use_home(dash_home)
+    everyone = RowScope(None, "hr_analyst")
+    people = queries.interviewers(everyone)
+    whole = queries.interviewer_calibration(everyone)
+    assert set(whole["rater_id"]) == set(people["rater_id"])
+
+    limit = 5
+    heat = queries.interviewer_heatmap(everyone, limit)
+    ranked = people.assign(distance=people["leniency"].abs()).sort_values(
+        ["needs_calibration", "distance", "rater_id"], ascending=[False, False, True], na_position="last"
+    )
+    expected = list(ranked["rater_id"].head(limit))
+    assert list(heat.drop_duplicates("rater_id").sort_values("rank")["rater_id"]) == expected
+    per_competency = whole[(whole["competency_code"] != "all") & whole["rater_id"].isin(expected)]
+    merged = heat.merge(per_competency, on=["rater_id", "competency_code"], suffixes=("", "_mart"))
+    assert len(merged) == len(heat) == len(per_competency)
+    assert merged["leniency"].equals(merged["leniency_mart"])
+
+    competencies = queries.calibration_competencies()
+    assert competencies and "all" not in competencies
+    one = queries.interviewer_calibration(everyone, competencies[0])
+    flagged = queries.interviewer_calibration(everyone, competencies[0], flagged_only=True)
+    cells = whole[whole["competency_code"] == competencies[0]]
+    assert set(one["rater_id"]) == set(cells["rater_id"])
+    assert set(flagged["rater_id"]) == set(cells.loc[cells["needs_calibration"], "rater_id"])
+    assert flagged["needs_calibration"].all()
+
+    mine = RowScope(dash_home.department, "department_head")
+    assert set(queries.interviewer_heatmap(mine, 1_000)["rater_id"]) == set(queries.interviewers(mine)["rater_id"])
