@@ -61,9 +61,7 @@ def time_pages(home: Path, titles: list[str] | None = None) -> dict:
         for _ in range(2):  # the first pass fills each page's query caches; the second is the measure
             if elsewhere and passes:
                 timed_open(page, elsewhere, timeout_s=STARTUP_TIMEOUT_S)
-            passes.append(
-                {title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in titles}
-            )
+            passes.append({title: _seconds(timed_open(page, title, timeout_s=STARTUP_TIMEOUT_S)) for title in titles})
             if page.locator("[data-testid='stException']").count():
                 raise RuntimeError("a page raised an exception")
         browser.close()
