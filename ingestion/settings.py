@@ -10,16 +10,25 @@ DEFAULT_HOME = ".talentloop"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+# DuckDB's memory cap for every warehouse writer (dbt and the Python steps). Past it, large joins, sorts and
+# aggregates spill to disk beside the warehouse instead of growing the process: a 1,000,000-candidate dbt build
+# peaks at 4.3 GB with it, in the same time as at 7.8 GB without (tests/benchmarks). TALENTLOOP_DUCKDB_MEMORY_LIMIT
+# overrides it; dbt_project/profiles.yml has the same default.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 @dataclass(frozen=True)
 class Settings:
     home: Path
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        return cls(home=Path(env.get("TALENTLOOP_HOME", DEFAULT_HOME)).expanduser().resolve())
+        return cls(
+            home=Path(env.get("TALENTLOOP_HOME", DEFAULT_HOME)).expanduser().resolve(),
+            duckdb_memory_limit=env.get("TALENTLOOP_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+        )
 
     @property
     def landing(self) -> Path:
@@ -76,7 +85,12 @@ class Settings:
         return {
             "TALENTLOOP_HOME": str(self.home),
             "TALENTLOOP_WAREHOUSE": str(self.warehouse),
+            "TALENTLOOP_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
         }
+
+    def duckdb_config(self) -> dict[str, str]:
+        """Settings for every connection that writes the warehouse."""
+        return {"memory_limit": self.duckdb_memory_limit}
 
     def ensure(self) -> Settings:
         for d in (self.home, self.landing, self.published, self.world_manifest):

@@ -96,6 +96,6 @@ def build_resources(settings: Settings | None = None) -> dict:
     os.environ.update(settings.env())  # dbt's profiles.yml reads the same path the resources use
     return {
         "talentloop": TalentLoopHome(home=str(settings.home)),
-        "warehouse": DuckDBResource(database=str(settings.warehouse)),
+        "warehouse": DuckDBResource(database=str(settings.warehouse), connection_config=settings.duckdb_config()),
         "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.benchmarks.floor import dbt_node_seconds
 from tests.benchmarks.rss import run_measured
+from tests.benchmarks.stage import STEPS_MARK
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "tests" / "benchmarks" / "results"
@@ -61,7 +62,12 @@ def stage(name: str, env: dict, days: list[str] | None = None) -> dict:
     m = run_measured(cmd, env=env, cwd=ROOT)
     if m.returncode != 0:
         raise RuntimeError(f"stage {name} failed:\n{m.output_tail}")
-    return {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_bytes / 2**20, 1)}
+    figures = {"seconds": round(m.seconds, 2), "peak_rss_mb": round(m.peak_rss_bytes / 2**20, 1)}
+    marked = [line for line in m.output_tail.splitlines() if line.startswith(STEPS_MARK)]
+    if marked:  # each Dagster step's own seconds, slowest first: where a stage's time goes
+        steps = json.loads(marked[-1][len(STEPS_MARK) :])
+        figures["step_seconds"] = dict(sorted(steps.items(), key=lambda kv: -kv[1]))
+    return figures
 
 
 def generated_world(work: Path, size: int, days: int, seed: int) -> Path:
