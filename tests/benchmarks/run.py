@@ -21,6 +21,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from ingestion.settings import Settings
 from tests.benchmarks.floor import dbt_node_seconds
 from tests.benchmarks.rss import run_measured
 from tests.benchmarks.stage import STEPS_MARK
@@ -159,6 +160,7 @@ def main() -> int:
         result = {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "machine": machine(),
+            "duckdb_memory_limit": Settings.from_env().duckdb_memory_limit,
             "world": {"candidates": args.size, "days": args.days, "seed": args.seed},
             "generate": json.loads((world / "generate.json").read_text()),
         }
