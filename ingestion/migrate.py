@@ -891,7 +891,7 @@ def migrate(
     loaded: dict[str, dict] = {}
     if load and touched:
         own_con, own_pii = con is None, pii_con is None
-        con = con or duckdb.connect(str(settings.warehouse))
+        con = con or duckdb.connect(str(settings.warehouse), config=settings.duckdb_config())
         pii_con = pii_con or duckdb.connect(str(settings.pii_database))
         try:
             key = load_or_create_key(settings.pseudonym_key_file)
