@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ml.text_features import ProhibitedFeatureError
+from ml.prohibited import ProhibitedFeatureError
 from ml.validity import (
     correct_for_criterion_unreliability,
     correlation_with_ci,
@@ -102,15 +102,15 @@ def test_operational_validity_simulation_with_unreliable_criterion():
     assert np.mean(corrected) == pytest.approx(rho, abs=0.03)
 
 
-def test_validity_table_columns_and_monotone_ci_transform():
+def test_validity_table_columns_and_single_predictor_is_case_ii():
     rng = np.random.default_rng(1)
     hires, applicants = _selection_sample(rng, 0.4, 600, 0.4, 0.5)
     out = validity_table(hires, applicants, ["c1"], ["rating_6m"])
     row = out.iloc[0]
     assert row["ryy"] == 0.52
     assert row["u"] == pytest.approx(range_restriction_ratio(applicants["c1"], hires["c1"]))
-    assert row["r_range_corrected_ci_low"] == pytest.approx(thorndike_case_ii(row["ci_low"], row["u"]))
-    assert row["r_operational_ci_high"] == pytest.approx(operational_validity(row["ci_high"], row["u"], 0.52))
+    # Lawley with one predictor is Thorndike Case II exactly.
+    assert row["r_range_corrected"] == pytest.approx(float(thorndike_case_ii(row["r"], row["u"])), abs=1e-9)
     for value, lo, hi in (
         ("r", "ci_low", "ci_high"),
         ("r_range_corrected", "r_range_corrected_ci_low", "r_range_corrected_ci_high"),
@@ -118,7 +118,34 @@ def test_validity_table_columns_and_monotone_ci_transform():
     ):
         assert row[lo] <= row[value] <= row[hi]
     assert row["r"] < row["r_range_corrected"] < row["r_operational"]
-    assert row["reason"] is None
+    assert row["reason"] is None and row["correction"].startswith("multivariate")
+    assert row["q_value"] == pytest.approx(row["p_value"])
+
+
+def test_multivariate_correction_covers_applicant_validity_under_composite_selection():
+    # Selection on a composite of three competencies: the corrected intervals must cover each competency's
+    # applicant-pool validity ~95% of the time (60 seeds x 3 = 180 intervals; binomial 95% range .91-.98).
+    beta = np.array([0.45, 0.15, 0.0])
+    cov = np.full((3, 3), 0.3) + 0.7 * np.eye(3)
+    resid = np.sqrt(1 - beta @ cov @ beta)
+    truth = (cov @ beta) / np.sqrt(np.diag(cov))
+    hits = trials = 0
+    for seed in range(60):
+        rng = np.random.default_rng(seed)
+        X = rng.multivariate_normal(np.zeros(3), cov, 1600)
+        y = X @ beta + resid * rng.normal(size=1600)
+        comp = X.mean(axis=1) + 0.1 * rng.normal(size=1600)
+        hired = comp >= np.quantile(comp, 0.75)
+        cols = ["c1", "c2", "c3"]
+        applicants = pd.DataFrame(X, columns=cols).assign(job_family="a")
+        hires = pd.DataFrame(X[hired], columns=cols).assign(job_family="a", rating_6m=y[hired])
+        out = validity_table(
+            hires, applicants, cols, ["rating_6m"], criterion_reliability={"rating_6m": 1.0}, seed=seed
+        )
+        inside = (out["r_range_corrected_ci_low"] <= truth) & (truth <= out["r_range_corrected_ci_high"])
+        hits += int(inside.sum())
+        trials += 3
+    assert 0.9 <= hits / trials <= 0.99
 
 
 def test_validity_table_degenerate_cases_return_reasons():
