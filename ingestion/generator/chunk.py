@@ -96,12 +96,22 @@ def after_days(rng: np.random.Generator, t: np.ndarray, lo: int, hi: int) -> np.
     return np.maximum(later, t + 300)
 
 
-def latents(rng: np.random.Generator, gender: np.ndarray, ethnicity: np.ndarray) -> np.ndarray:
-    """Competency latents: correlated standard normals plus the planted group shifts."""
+def latents(
+    rng: np.random.Generator,
+    gender: np.ndarray,
+    ethnicity: np.ndarray,
+    group_differences: dict[str, dict[str, dict[str, float]]] | None = None,
+) -> np.ndarray:
+    """Competency latents: correlated standard normals plus the planted group shifts.
+
+    group_differences defaults to params.GROUP_DIFFERENCES; {} plants none (the benchmarks' null world).
+    """
+    if group_differences is None:
+        group_differences = params.GROUP_DIFFERENCES
     chol = np.linalg.cholesky(np.asarray(params.latent_covariance()))
     z = rng.normal(0.0, 1.0, (len(gender), K)) @ chol.T
     for attribute, values in (("gender", gender), ("ethnicity", ethnicity)):
-        for group, shifts in params.GROUP_DIFFERENCES[attribute].items():
+        for group, shifts in group_differences.get(attribute, {}).items():
             rows = values == group
             for competency, shift in shifts.items():
                 z[rows, COMPETENCIES.index(competency)] += shift
