@@ -12,8 +12,8 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.discrete.discrete_model import NegativeBinomial
 
+from ml.prohibited import assert_no_prohibited_features
 from ml.regression import design_matrix
-from ml.text_features import assert_no_prohibited_features
 
 # Pearson chi2/df of a correct Poisson model is 1 with SD about sqrt(2/df) (~.08 at df = 300); 1.25 is beyond
 # sampling noise for any realistic job family, and at that ratio Poisson SEs are already ~12% too small.

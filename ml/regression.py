@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
-from ml.text_features import assert_no_prohibited_features
+from ml.prohibited import assert_no_prohibited_features
 
 
 @dataclass

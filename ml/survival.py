@@ -20,8 +20,8 @@ from lifelines.exceptions import ConvergenceError
 from lifelines.statistics import proportional_hazard_test
 from lifelines.utils import concordance_index
 
+from ml.prohibited import assert_no_prohibited_features
 from ml.regression import design_matrix
-from ml.text_features import assert_no_prohibited_features
 
 
 def exit_durations(

@@ -1,9 +1,10 @@
-"""Transcript and resume features by transparent keyword rules, and the guard against prohibited inputs.
+"""Transcript and resume features by transparent keyword rules.
 
 Only what a candidate said (words, timing, keywords) and wrote (education, experience, skills) is measured.
 No emotion, facial-expression or voice-tone feature is computed here or accepted as a model input anywhere:
 such inference is prohibited in hiring in some jurisdictions (e.g. the Illinois AI Video Interview Act,
-the EU AI Act's ban on emotion recognition at work), so `assert_no_prohibited_features` guards every model.
+the EU AI Act's ban on emotion recognition at work), so `assert_no_prohibited_features` (ml/prohibited.py,
+re-exported here) guards every model.
 """
 
 from __future__ import annotations
@@ -20,29 +21,15 @@ import pyarrow.compute as pc
 import yaml
 from scipy import stats
 
-DEFAULT_LEXICON_PATH = Path(__file__).parent / "lexicons" / "lexicons.yaml"
-
-# Matched against column names normalised to lower case with every non-alphanumeric run turned into "_";
-# "(?:^|_)" anchors stop "face" from matching "interface" or "surface".
-PROHIBITED_FEATURE_PATTERNS: tuple[str, ...] = (
-    r"emotion",
-    r"sentiment_face",
-    r"(?:^|_)(?:face|voice|speech|audio|video|vocal)_sentiment",
-    r"facial",
-    r"(?:^|_)face(?:_|$)",
-    r"voice_tone",
-    r"tone_of_voice",
-    r"(?:^|_)vocal",
-    r"voice_pitch",
-    r"voice_stress",
-    r"prosod",
-    r"(?:^|_)affect",
-    r"micro_?expression",
-    r"eye_contact",
-    r"(?:^|_)gaze",
-    r"(?:^|_)smil",
-    r"(?:^|_)mood(?:_|$)",
+# The guard moved to ml/prohibited.py; re-exported for the modules that still import it from here.
+from ml.prohibited import (  # noqa: F401
+    PROHIBITED_FEATURE_PATTERNS,
+    ProhibitedFeatureError,
+    assert_no_prohibited_features,
+    prohibited_columns,
 )
+
+DEFAULT_LEXICON_PATH = Path(__file__).parent / "lexicons" / "lexicons.yaml"
 
 EDUCATION_ORDER: tuple[str, ...] = ("none", "secondary", "bachelor", "master", "doctorate")
 
@@ -81,36 +68,6 @@ _ASCII_PY_SPACE = np.zeros(256, dtype=bool)
 _ASCII_PY_SPACE[[ord(c) for c in _PY_SPACE if c.isascii()]] = True
 _ASCII_ALNUM = _ASCII_LOWER_ALNUM.copy()
 _ASCII_ALNUM[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", dtype=np.uint8)] = True
-
-
-class ProhibitedFeatureError(ValueError):
-    """Raised when a model input column looks like an emotion, face or voice-tone feature."""
-
-
-def _normalise_name(name: object) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
-
-
-def prohibited_columns(columns: Iterable[object]) -> dict[str, str]:
-    """Map each prohibited column name to the first pattern it matches."""
-    hits: dict[str, str] = {}
-    for col in columns:
-        norm = _normalise_name(col)
-        for pattern in PROHIBITED_FEATURE_PATTERNS:
-            if re.search(pattern, norm):
-                hits[str(col)] = pattern
-                break
-    return hits
-
-
-def assert_no_prohibited_features(columns: Iterable[object]) -> None:
-    """Raise ProhibitedFeatureError if any column name matches PROHIBITED_FEATURE_PATTERNS."""
-    hits = prohibited_columns(columns)
-    if hits:
-        detail = ", ".join(f"{col!r} (matches {pat!r})" for col, pat in hits.items())
-        raise ProhibitedFeatureError(
-            f"emotion, face and voice-tone features must never be model inputs; refused: {detail}"
-        )
 
 
 def load_lexicon(path: str | Path = DEFAULT_LEXICON_PATH) -> dict:

@@ -1,4 +1,4 @@
-"""Model assets: read marts, fit, write ml.* with a version per run; the logic lives in ml/pipeline.py."""
+"""Model assets: read marts, fit, write ml.* with a version per run; the logic lives in ml/pipeline/."""
 
 import time
 

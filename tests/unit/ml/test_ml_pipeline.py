@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ml import pipeline
-from ml.text_features import ProhibitedFeatureError
+from ml.prohibited import ProhibitedFeatureError
 
 COMPS = ["communication", "logical_thinking", "teamwork"]
 AS_OF = pd.Timestamp("2025-09-01")

@@ -4,9 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ml.prohibited import ProhibitedFeatureError, assert_no_prohibited_features
 from ml.text_features import (
-    ProhibitedFeatureError,
-    assert_no_prohibited_features,
     count_words,
     keyword_evidence,
     load_lexicon,

@@ -1,0 +1,294 @@
+"""ml.recommendations, ml.recommendation_weights, ml.recommendation_validity and ml.fairness_gate: recommended
+weights per job family, their validity against the alternatives, and their adverse impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ml.fairness import (
+    FOUR_FIFTHS,
+    INTERSECTION_SEP,
+    UNKNOWN,
+    adverse_impact_table,
+    composite_scores,
+    rate_table,
+    simulate_selection,
+)
+from ml.pipeline.contracts import (
+    DEFAULT_BLEND_SHARES,
+    DEFAULT_BOOTSTRAP,
+    DEFAULT_CV_SPLITS,
+    DEFAULT_FLAG_MIN_GROUP_N,
+    DEFAULT_HOLDOUT_FRACTION,
+    DEFAULT_MAX_CHANGE,
+    DEFAULT_OUTCOME_MIX,
+    DIMENSION_NAMES,
+    _json,
+    conform,
+)
+from ml.pipeline.frames import _scores, prepare_hires
+from ml.weights import DEFAULT_MIN_HIRES, build_criterion, recommend_weights
+
+
+def next_quarter_start(day) -> dt.date:
+    """First day of the calendar quarter after the one `day` falls in: weights change at quarter boundaries."""
+    day = pd.Timestamp(day).date()
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    year, month = (day.year + 1, 1) if first_month == 10 else (day.year, first_month + 3)
+    return dt.date(year, month, 1)
+
+
+def _recommendation_id(job_family: str, version: str) -> str:
+    return f"{job_family}@{version}"
+
+
+def _impact_rows(pool: pd.DataFrame, weights: Mapping[str, float], competencies, selection_rate: float):
+    """Selection (top-k at the historical rate) and scoring (above the median) rates per group, one weighting."""
+    composite = composite_scores(pool, weights, competencies)
+    frame = pool.assign(_selected=simulate_selection(composite, selection_rate).astype(float), _composite=composite)
+    table = adverse_impact_table(frame, "_selected", "_composite", group_cols=("sex", "ethnicity"))
+    table["dimension"] = table["dimension"].map(DIMENSION_NAMES).fillna(table["dimension"])
+    return table.rename(columns={"group": "group_label"})
+
+
+def _flag_text(row) -> str:
+    return (
+        f"{row.group_label} {row.metric} impact ratio falls from {row.baseline_impact_ratio:.2f} "
+        f"to {row.impact_ratio:.2f} (below {FOUR_FIFTHS:g}; p = {row.p_value:.3f}, n = {row.n})"
+    )
+
+
+def fairness_gate_table(
+    pool: pd.DataFrame,
+    current: Mapping[str, float],
+    recommended: Mapping[str, float] | None,
+    competencies: Sequence[str],
+    selection_rate: float,
+    flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
+) -> pd.DataFrame:
+    """Impact under current and recommended weights, each group against its current-weights baseline.
+
+    pool: the family's applicant pool with bare competency columns, sex and ethnicity. lowered_below_baseline
+    marks a recommended-weights ratio below the same group's current-weights ratio. `flag` marks the ones that
+    also show adverse impact by both tests in use, four-fifths and significance against the reference group,
+    in a known group of at least flag_min_group_n people. Any reweighting nudges some ratio down a little, and
+    in a pool of a few hundred a 20-person intersection crosses .8 by chance; the flagged rows are the drops a
+    reviewer must sign off explicitly, and every other row stays in the table for them to see.
+    """
+    weightings = {"current": current}
+    if recommended is not None:
+        weightings["recommended"] = recommended
+    frames = [
+        _impact_rows(pool, w, competencies, selection_rate).assign(weighting=name) for name, w in weightings.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    key = ["metric", "dimension", "group_label"]
+    base = table[table["weighting"] == "current"][[*key, "impact_ratio"]].rename(
+        columns={"impact_ratio": "baseline_impact_ratio"}
+    )
+    table = table.merge(base, on=key, how="left")
+    table["lowered_below_baseline"] = (table["weighting"] == "recommended") & (
+        table["impact_ratio"] < table["baseline_impact_ratio"] - 1e-12
+    )
+    known = ~table["group_label"].astype(str).str.split(INTERSECTION_SEP).map(lambda parts: UNKNOWN in parts)
+    table["flag"] = (
+        table["lowered_below_baseline"]
+        & (table["impact_ratio"] < FOUR_FIFTHS)
+        & table["significant"].astype(bool)
+        & (table["n"] >= flag_min_group_n)
+        & known
+    )
+    table["selection_rate"] = selection_rate
+    return table
+
+
+def _holdout_r(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    comp = X @ w
+    if len(y) < 3 or np.std(comp) == 0 or np.std(y) == 0:
+        return float("nan")
+    return float(np.corrcoef(comp, y)[0, 1])
+
+
+def _tradeoff_rows(
+    rec,
+    family_hires: pd.DataFrame,
+    pool: pd.DataFrame,
+    competencies: Sequence[str],
+    outcome_mix: Mapping[str, float],
+    selection_rate: float,
+    blend_shares: Sequence[float],
+) -> pd.DataFrame:
+    """Validity vs adverse impact per weighting: out-of-sample r of weights fitted without the newest hires,
+    and the smallest impact ratio (known groups of 5+) that the weights fitted on all hires would give."""
+    k = len(competencies)
+    unit = np.full(k, 1.0 / k)
+    w = rec.weights.set_index("competency").loc[list(competencies)]
+    final = {
+        "current": w["current"].to_numpy(),
+        "recommended": w["recommended"].to_numpy(),
+        "unit": unit,
+        "validity_max": w["validity_max"].to_numpy(),
+    }
+    train = {}
+    if rec.validity is not None:
+        for row in rec.validity.itertuples(index=False):
+            train[row.weighting] = np.array([getattr(row, f"w_{c}") for c in competencies])
+    for share in blend_shares:
+        name = f"blend_{round(share * 100)}"
+        final[name] = share * final["validity_max"] + (1 - share) * unit
+        if "validity_max" in train:
+            train[name] = share * train["validity_max"] + (1 - share) * unit
+
+    df = family_hires.copy()
+    df["_criterion"] = build_criterion(df, outcome_mix)
+    df = df[df[list(competencies)].notna().all(axis=1) & df["_criterion"].notna() & df["hire_date"].notna()]
+    test = df[df["hire_date"] >= rec.holdout_start] if rec.holdout_start is not None else df.iloc[0:0]
+    X_te, y_te = test[list(competencies)].to_numpy(float), test["_criterion"].to_numpy(float)
+    rows = []
+    for name, weights in final.items():
+        impact = rate_table(
+            pool.assign(
+                _sel=simulate_selection(
+                    composite_scores(pool, dict(zip(competencies, weights, strict=True)), competencies),
+                    selection_rate,
+                ).astype(float)
+            ),
+            "_sel",
+            ("sex", "ethnicity"),
+        )
+        known = impact[(impact["n"] >= 5) & ~impact["group"].str.split(INTERSECTION_SEP).map(lambda p: UNKNOWN in p)]
+        known = known.dropna(subset=["impact_ratio"])
+        worst = known.loc[known["impact_ratio"].idxmin()] if len(known) else None
+        rows.append(
+            {
+                "weighting": name,
+                "holdout_r": _holdout_r(X_te, y_te, train[name]) if name in train else np.nan,
+                "holdout_n": len(y_te) if name in train else 0,
+                "min_impact_ratio": float(worst["impact_ratio"]) if worst is not None else np.nan,
+                "min_impact_ratio_group": (
+                    f"{DIMENSION_NAMES.get(worst['dimension'], worst['dimension'])}={worst['group']}"
+                    if worst is not None
+                    else None
+                ),
+                "n_groups_below_four_fifths": int((known["impact_ratio"] < FOUR_FIFTHS).sum()),
+                "weights": _json({c: round(float(v), 4) for c, v in zip(competencies, weights, strict=True)}),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def recommendation_tables(
+    hires: pd.DataFrame,
+    applicants: pd.DataFrame,
+    current_weights: Mapping[str, Mapping[str, float]],
+    competencies: Sequence[str],
+    version: str,
+    as_of=None,
+    outcome_mix: Mapping[str, float] | None = None,
+    min_hires: int = DEFAULT_MIN_HIRES,
+    max_change: float = DEFAULT_MAX_CHANGE,
+    n_bootstrap: int = DEFAULT_BOOTSTRAP,
+    holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION,
+    n_splits: int = DEFAULT_CV_SPLITS,
+    blend_shares: Sequence[float] = DEFAULT_BLEND_SHARES,
+    flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
+    seed: int = 0,
+) -> dict[str, pd.DataFrame]:
+    """ml.recommendations, ml.recommendation_weights, ml.recommendation_validity and ml.fairness_gate.
+
+    One recommendation per job family (every family with hires or weights on record), identified as
+    '<job_family>@<version>'. A family with fewer than min_hires hires with complete scores and outcomes is
+    'insufficient_evidence': it gets its count and the count needed, its current-weights fairness baseline, and
+    no weights, validity or recommended-weights impact, ever.
+    """
+    outcome_mix = dict(DEFAULT_OUTCOME_MIX if outcome_mix is None else outcome_mix)
+    h = prepare_hires(hires, competencies)
+    pool_all = _scores(applicants, competencies).rename(columns={"gender": "sex"})
+    if as_of is None:
+        as_of = (
+            h["as_of_date"].max() if "as_of_date" in h.columns and h["as_of_date"].notna().any() else dt.date.today()
+        )
+    families = sorted(set(h["job_family"].dropna()) | set(current_weights), key=str)
+    recs, weights, validity, gates = [], [], [], []
+    for family in families:
+        rec_id = _recommendation_id(family, version)
+        fam = h[h["job_family"] == family]
+        pool = pool_all[(pool_all["job_family"] == family) & pool_all[list(competencies)].notna().all(axis=1)]
+        current = dict(current_weights.get(family) or dict.fromkeys(competencies, 1.0 / len(competencies)))
+        rec = recommend_weights(
+            fam,
+            competencies,
+            outcome_mix,
+            current,
+            date_col="hire_date",
+            min_hires=min_hires,
+            max_change=max_change,
+            n_splits=n_splits,
+            holdout_fraction=holdout_fraction,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )
+        if family not in current_weights:
+            rec.notes.append("no current weights on record; unit weights used as the current weights")
+        ok = rec.status == "ok"
+        selection_rate = float(pool["hired"].astype(float).mean()) if len(pool) else float("nan")
+        gate = pd.DataFrame()
+        if len(pool) and np.isfinite(selection_rate):
+            gate = fairness_gate_table(
+                pool, current, rec.recommended() if ok else None, competencies, selection_rate, flag_min_group_n
+            ).assign(recommendation_id=rec_id, job_family=family)
+            gates.append(gate)
+        flagged_rows = gate[gate["flag"]] if len(gate) else gate
+        flags = [_flag_text(r) for r in flagged_rows.itertuples(index=False)]
+        flagged_groups = sorted(
+            {f"{r.metric}:{r.dimension}={r.group_label}" for r in flagged_rows.itertuples(index=False)}
+        )
+        row = {
+            "recommendation_id": rec_id,
+            "job_family": family,
+            "status": "recommended" if ok else "insufficient_evidence",
+            "n_hires_with_outcomes": rec.n_available,
+            "n_needed": rec.n_needed,
+            "outcome_mix": _json(outcome_mix),
+            "lambda": rec.lam if ok else np.nan,
+            "max_change": max_change,
+            "flagged": bool(flags),
+            "flags": _json(flags),
+            "flagged_groups": _json(flagged_groups),
+            "effective_from_suggested": next_quarter_start(as_of) if ok else None,
+            "recommendation_version": version,
+            "n_applicants": len(pool),
+            "selection_rate": selection_rate,
+            "holdout_start": rec.holdout_start,
+            "notes": _json(rec.notes),
+        }
+        if ok:
+            tradeoff = _tradeoff_rows(rec, fam, pool, competencies, outcome_mix, selection_rate, blend_shares)
+            validity.append(tradeoff.assign(recommendation_id=rec_id, job_family=family))
+            by_name = tradeoff.set_index("weighting")["holdout_r"]
+            row.update({f"holdout_r_{k}": by_name.get(k, np.nan) for k in ("current", "recommended", "unit")})
+            w = rec.weights.rename(
+                columns={
+                    "competency": "competency_code",
+                    "current": "current_weight",
+                    "recommended": "recommended_weight",
+                    "estimate": "estimate_weight",
+                    "validity_max": "validity_max_weight",
+                }
+            )
+            weights.append(w.assign(recommendation_id=rec_id, job_family=family))
+        recs.append(row)
+
+    def _stack(frames, name):
+        return conform(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), name)
+
+    return {
+        "recommendations": _stack([pd.DataFrame(recs)] if recs else [], "recommendations"),
+        "recommendation_weights": _stack(weights, "recommendation_weights"),
+        "recommendation_validity": _stack(validity, "recommendation_validity"),
+        "fairness_gate": _stack(gates, "fairness_gate"),
+    }
