@@ -18,8 +18,8 @@ import pyarrow as pa
 
 from ingestion import erasure, reasons
 from ingestion.contracts import BOOL, CONTRACTS, DATE, FLOAT, INT, TIMESTAMP, Contract
-from ingestion.documents import DocumentError, extract_text
-from ingestion.readers import FileRejected, iter_landed_files, read_file
+from ingestion.documents import DocumentError, document_path, extract_text
+from ingestion.readers import FileRejected, Limits, confine, iter_landed_files, read_file
 from ingestion.settings import SEEDS_DIR
 from ingestion.validate import Context, RowError, check_file, normalise_label
 
@@ -124,19 +124,27 @@ def build_context(con: duckdb.DuckDBPyConnection, contract: Contract, key: bytes
     )
 
 
-def _attach_documents(rows: list[dict], folder: Path, quarantined: list[dict]) -> list[dict]:
-    """Resumes given as a file: their text is extracted now; an unreadable file quarantines the row."""
+# A document's text is held to the same length as a resume's inline text.
+_RESUME_TEXT_MAX = next(c.max_length for c in CONTRACTS["resumes"].columns if c.name == "text")
+
+
+def _attach_documents(
+    rows: list[dict], folder: Path, quarantined: list[dict], landing: Path, limits: Limits
+) -> list[dict]:
+    """Resumes given as a file: their text is extracted now; a document that is missing, unreadable, outside the
+    landing folder or over a limit quarantines the row with its reason."""
     kept = []
     for row in rows:
         text = row.get("text")
         if text is None and row.get("file_path"):
             try:
-                text = extract_text((folder / row["file_path"]).resolve())
+                path = document_path(folder, row["file_path"], landing)
+                text = extract_text(path, limits, _RESUME_TEXT_MAX)
             except DocumentError as err:
                 quarantined.append(
                     {
                         "row_number": row["_row_number"],
-                        "reason": reasons.UNREADABLE_DOCUMENT,
+                        "reason": err.reason,
                         "message": str(err),
                         "payload": json.dumps({k: str(v) for k, v in row.items() if not k.startswith("_")}),
                     }
@@ -176,10 +184,12 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
     """Parse and check every file of one landing day, appending to the batch."""
     source = contract.source
     folder = landing / source / day.isoformat()
+    limits = Limits.from_env()
     for path in iter_landed_files(folder):
         rel = str(path.relative_to(landing))
         try:
-            parsed = read_file(path)
+            # Read where the path really leads, and only if that is inside landing/ (a symlink may lead anywhere).
+            parsed = read_file(confine(path, landing), limits)
             outcome = check_file(contract, parsed, path.name, ctx)
         except FileRejected as rej:
             batch.quarantine.append(_q(source, day, rel, 0, rej.reason, rej.message, "", batch_id, now))
@@ -188,7 +198,7 @@ def _read_day(contract: Contract, landing: Path, day: dt.date, ctx: Context, bat
             continue
         columns = outcome.columns
         if source == "resumes":
-            rows = _attach_documents(outcome.rows, folder, outcome.quarantined)
+            rows = _attach_documents(outcome.rows, folder, outcome.quarantined, landing, limits)
             columns = {name: [r[name] for r in rows] for name in columns}
             columns["extracted_text"] = [r.get("extracted_text") for r in rows]
         n = len(columns["_row_number"])

@@ -24,23 +24,35 @@ FIELD_TOO_LONG = "field_too_long"  # a single field beyond the contract's size l
 FORMULA_INJECTION = "formula_injection"  # a text cell that a spreadsheet would execute (=, +, -, @ ...)
 UNREADABLE_DOCUMENT = "unreadable_document"  # a resume file a row points to is missing or cannot be read
 
-FILE_REASONS = frozenset({EMPTY_FILE, UNREADABLE_FILE, MISSING_COLUMNS, UNKNOWN_SOURCE})
-ROW_REASONS = frozenset(
-    {
-        MALFORMED_ROW,
-        DUPLICATE_ROW,
-        MISSING_KEY,
-        INVALID_TYPE,
-        INVALID_DATE,
-        FUTURE_DATE,
-        INVALID_VALUE,
-        OUT_OF_RANGE,
-        UNKNOWN_LABEL,
-        UNKNOWN_RATING_WORD,
-        ORPHAN_REFERENCE,
-        FIELD_TOO_LONG,
-        FORMULA_INJECTION,
-        UNREADABLE_DOCUMENT,
-    }
+# Input limits (ingestion/readers.py Limits): a whole landed file, or one document a resume row points to.
+PATH_OUTSIDE_LANDING = "path_outside_landing"  # an absolute path, a '..' part or a symlink leading out of landing/
+FILE_TOO_LARGE = "file_too_large"  # bigger on disk than the limit for its kind
+EXPANDS_TOO_LARGE = "expands_too_large"  # an xlsx/docx/parquet whose uncompressed size or ratio is over the limit
+TOO_MANY_PAGES = "too_many_pages"  # a PDF with more pages than the limit
+PARSE_TIMEOUT = "parse_timeout"  # a document whose parse ran past the time limit (the parser was killed)
+
+# A limit applies to a landed file (file-level) and to a resume's document (row-level): one code for both.
+LIMIT_REASONS = frozenset({PATH_OUTSIDE_LANDING, FILE_TOO_LARGE, EXPANDS_TOO_LARGE, TOO_MANY_PAGES, PARSE_TIMEOUT})
+FILE_REASONS = frozenset({EMPTY_FILE, UNREADABLE_FILE, MISSING_COLUMNS, UNKNOWN_SOURCE}) | LIMIT_REASONS
+ROW_REASONS = (
+    frozenset(
+        {
+            MALFORMED_ROW,
+            DUPLICATE_ROW,
+            MISSING_KEY,
+            INVALID_TYPE,
+            INVALID_DATE,
+            FUTURE_DATE,
+            INVALID_VALUE,
+            OUT_OF_RANGE,
+            UNKNOWN_LABEL,
+            UNKNOWN_RATING_WORD,
+            ORPHAN_REFERENCE,
+            FIELD_TOO_LONG,
+            FORMULA_INJECTION,
+            UNREADABLE_DOCUMENT,
+        }
+    )
+    | LIMIT_REASONS
 )
 ALL_REASONS = FILE_REASONS | ROW_REASONS
