@@ -251,9 +251,10 @@ REQUISITION_POPULARITY_LOG_SD = 0.5
 RATING_BATCH = 50_000
 INTERSECTION_SEP = " × "  # as ml.fairness labels sex x ethnicity groups
 UNKNOWN_GROUP = "unknown"  # blank self-reports, as the warehouse labels them
-# A group below this population share cannot be the reference of an impact ratio (nonbinary x multiracial is
-# about 0.05% of applicants: its rate is noise even in 200,000).
-MIN_REFERENCE_SHARE = 0.01
+# A group below this population share cannot be the reference of an impact ratio: the highest of many noisy rates
+# is biased up. At 5% of 200,000 applicants a rate of .22 has an SE of .004 (2% of it); at 1% (other, multiracial)
+# the SE is 4% of the rate, and a flat world's ratios came out .91-.97 against such a reference.
+MIN_REFERENCE_SHARE = 0.05
 CRITERION_METHOD = (
     "Reference sample of about 200,000 completed interviews in requisitions of the world's size (Poisson around "
     "17.4 completed interviews, lognormal popularity), candidates in the requisition's region 90% of the time, "

@@ -147,6 +147,7 @@ def _assemble(
     skipped: list[str],
 ) -> dict:
     optimal = truth.optimal_weights(spec.seed, interviewers)
+    criterion = truth.criterion_truth(spec.seed, interviewers)
     by_type = Counter(f.fault_type for f in injector.faults)
     video = stats.video_interviews
     return {
@@ -174,7 +175,7 @@ def _assemble(
             "skipped_whole_file_types": skipped,
         },
         "competencies": list(COMPETENCIES),
-        "job_families": truth.family_truth(optimal),
+        "job_families": truth.family_truth(optimal, criterion),
         "optimal_weights_method": truth.OPTIMAL_WEIGHTS_METHOD,
         "selection": truth.selection_truth(stats),
         "group_differences": params.GROUP_DIFFERENCES,
