@@ -229,32 +229,42 @@ def validity_table(
     return pd.DataFrame(rows, columns=cols)
 
 
-def compare_dependent_correlations(r1: float, r2: float, r12: float, n: int, level: float = 0.95) -> dict:
-    """Compare corr(x1, y) with corr(x2, y) measured on the same n people, where corr(x1, x2) = r12.
-
-    Interval: Zou (2007), built from the two Fisher-z intervals and the correlation between the two estimates;
-    p-value: Meng, Rosenthal & Rubin (1992) z test. Returns r, r_baseline, r_between, difference, ci_low,
-    ci_high, p_value, beats (the interval lies above 0).
-    """
-    out = {"r": r1, "r_baseline": r2, "r_between": r12, "difference": r1 - r2}
-    out.update(ci_low=np.nan, ci_high=np.nan, p_value=np.nan, beats=False)
-    if not all(np.isfinite(v) for v in (r1, r2, r12)) or n < MIN_PAIRS:
-        return out
-    if abs(r12) >= 1 - 1e-12:
-        # The two composites are the same ranking: there is no difference to test.
-        out.update(ci_low=r1 - r2, ci_high=r1 - r2, p_value=1.0 if abs(r1 - r2) < 1e-12 else 0.0)
-        out["beats"] = bool(r1 - r2 > 1e-12)
-        return out
+def _zou_interval(r1: float, r2: float, r12: float, n: int, level: float) -> tuple[float, float]:
     (l1, u1), (l2, u2) = fisher_ci(r1, n, level), fisher_ci(r2, n, level)
     # Correlation between the two estimates (Zou 2007 eq. for overlapping correlations).
     c = ((r12 - 0.5 * r1 * r2) * (1 - r1**2 - r2**2 - r12**2) + r12**3) / ((1 - r1**2) * (1 - r2**2))
     lo = r1 - r2 - np.sqrt(max((r1 - l1) ** 2 + (u2 - r2) ** 2 - 2 * c * (r1 - l1) * (u2 - r2), 0.0))
     hi = r1 - r2 + np.sqrt(max((u1 - r1) ** 2 + (r2 - l2) ** 2 - 2 * c * (u1 - r1) * (r2 - l2), 0.0))
+    return float(lo), float(hi)
+
+
+def compare_dependent_correlations(r1: float, r2: float, r12: float, n: int, level: float = 0.95) -> dict:
+    """Compare corr(x1, y) with corr(x2, y) measured on the same n people, where corr(x1, x2) = r12.
+
+    Interval: Zou (2007), built from the two Fisher-z intervals and the correlation between the two estimates;
+    p-value: Meng, Rosenthal & Rubin (1992) z test, two-sided. "Does x1 beat x2?" is a one-directional
+    question, so `beats` is the one-sided answer at 1 - level: the lower bound of the (2 level - 1) Zou interval
+    (`ci_low_one_sided`) is above 0. Returns r, r_baseline, r_between, difference, ci_low, ci_high,
+    ci_low_one_sided, p_value, beats.
+    """
+    out = {"r": r1, "r_baseline": r2, "r_between": r12, "difference": r1 - r2}
+    out.update(ci_low=np.nan, ci_high=np.nan, ci_low_one_sided=np.nan, p_value=np.nan, beats=False)
+    if not all(np.isfinite(v) for v in (r1, r2, r12)) or n < MIN_PAIRS:
+        return out
+    if abs(r12) >= 1 - 1e-12:
+        # The two composites are the same ranking: there is no difference to test.
+        d = r1 - r2
+        out.update(ci_low=d, ci_high=d, ci_low_one_sided=d, p_value=1.0 if abs(d) < 1e-12 else 0.0)
+        out["beats"] = bool(d > 1e-12)
+        return out
+    lo, hi = _zou_interval(r1, r2, r12, n, level)
+    one_sided, _ = _zou_interval(r1, r2, r12, n, 2 * level - 1)
     rbar2 = (r1**2 + r2**2) / 2
     f = min((1 - r12) / (2 * (1 - rbar2)), 1.0)
     h = (1 - f * rbar2) / (1 - rbar2)
     z = (np.arctanh(r1) - np.arctanh(r2)) * np.sqrt((n - 3) / (2 * (1 - r12) * h))
-    out.update(ci_low=float(lo), ci_high=float(hi), p_value=float(2 * stats.norm.sf(abs(z))), beats=bool(lo > 0))
+    out.update(ci_low=lo, ci_high=hi, ci_low_one_sided=one_sided, p_value=float(2 * stats.norm.sf(abs(z))))
+    out["beats"] = bool(one_sided > 0)
     return out
 
 

@@ -16,7 +16,7 @@ For one job family:
    train on older hires, score on newer), with a paired comparison on the same hires (Zou 2007 interval for the
    difference of two correlations sharing the criterion). Unit weights are the baseline to beat (Bobko,
    Roth & Buster 2007): the step is recommended only when it beats both the current and the unit weights with
-   evidence; otherwise the answer is "keep the current weights".
+   evidence (a one-sided 5% test each); otherwise the answer is "keep the current weights".
 Competency scores are used as given (0-1 normalised), so the weights mean exactly what the scorecard composite
 sum_k w_k * score_k means.
 """
@@ -348,9 +348,16 @@ def _corr_columns(C: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.divide(Cc.T @ yc, den, out=np.full(C.shape[1], np.nan), where=den > 0)
 
 
+def _as_datetimes(dates) -> np.ndarray:
+    """datetime64 values; a datetime64 array passes through untouched (the bootstrap calls this ~1,000 times)."""
+    if isinstance(dates, np.ndarray) and np.issubdtype(dates.dtype, np.datetime64):
+        return dates
+    return pd.to_datetime(pd.Series(dates)).to_numpy()
+
+
 def time_ordered_folds(dates, n_splits: int = 5) -> list[tuple[np.ndarray, np.ndarray]]:
     """Expanding-window folds: every training row was hired strictly before every test row."""
-    dates = pd.to_datetime(pd.Series(dates)).to_numpy()
+    dates = _as_datetimes(dates)
     order = np.argsort(dates, kind="stable")
     sorted_dates = dates[order]
     folds = []
@@ -371,7 +378,7 @@ def out_of_sample_folds(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Folds for judging the procedure: the newer (1 - first_train_share) of hires in n_blocks blocks, each
     scored by a fit on every older hire."""
-    dates = pd.to_datetime(pd.Series(dates)).to_numpy()
+    dates = _as_datetimes(dates)
     n = len(dates)
     order = np.argsort(dates, kind="stable")
     sorted_dates = dates[order]
@@ -461,26 +468,31 @@ def out_of_sample_validity(
     n_splits: int,
     extra: Mapping[str, np.ndarray] | None = None,
     level: float = 0.95,
+    blend_shares: Sequence[float] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Validity of each weighting on hires the fit never saw, and paired comparisons on those same hires.
 
     Weightings: current, unit, target (refitted on each fold's training hires), recommended (the step,
-    refitted likewise) and any fixed `extra` weightings (an edit). The criterion of the scored hires is
+    refitted likewise), blend_<pct> (that share of the fold's target, the rest unit weights) and any fixed
+    `extra` weightings (an edit). The criterion of the scored hires is
     scaled on all hires (a fixed definition of success). Returns (validity, comparisons, composites):
     validity has weighting, holdout_r, ci_low, ci_high, holdout_n; comparisons has weighting, baseline,
     r, r_baseline, r_between, difference, ci_low, ci_high, p_value (Zou 2007 interval, Meng-Rosenthal-Rubin
-    1992 test), beats (the interval's lower bound above 0).
+    1992 test), ci_low_one_sided and beats (the one-sided 95% lower bound above 0).
     """
     k = X.shape[1]
     y_all = criterion_from_outcomes(outcomes, mix)
     unit = np.full(k, 1.0 / k)
     fixed = {"current": w_cur, "unit": unit, **{n: np.asarray(w, dtype=float) for n, w in (extra or {}).items()}}
-    comps: dict[str, list[np.ndarray]] = {name: [] for name in ("target", "recommended", *fixed)}
+    blends = {f"blend_{round(share * 100)}": share for share in blend_shares}
+    comps: dict[str, list[np.ndarray]] = {name: [] for name in ("target", "recommended", *blends, *fixed)}
     ys = []
     for train, test in out_of_sample_folds(dates):
         fit = _procedure(X[train], outcomes[train], mix, dates[train], w_cur, max_change, lambdas, n_splits)
         comps["target"].append(X[test] @ fit.target)
         comps["recommended"].append(X[test] @ fit.step)
+        for name, share in blends.items():
+            comps[name].append(X[test] @ (share * fit.target + (1 - share) * unit))
         for name, w in fixed.items():
             comps[name].append(X[test] @ w)
         ys.append(y_all[test])
@@ -563,6 +575,7 @@ def recommend_weights(
     early_leaver_policy: str = "floor",
     extra_weightings: Mapping[str, Mapping[str, float]] | None = None,
     require_gain: bool = True,
+    blend_shares: Sequence[float] = (),
 ) -> WeightRecommendation:
     """Recommend scorecard weights for one job family.
 
@@ -629,7 +642,7 @@ def recommend_weights(
         name: np.array([float(w.get(c, 0.0)) for c in competencies]) for name, w in (extra_weightings or {}).items()
     }
     validity, comparisons, _ = out_of_sample_validity(
-        X, outcomes, mix, dates, w_cur, max_change, lambdas, n_splits, extra, level
+        X, outcomes, mix, dates, w_cur, max_change, lambdas, n_splits, extra, level, blend_shares
     )
     holdout_start = None
     folds = out_of_sample_folds(dates)

@@ -30,6 +30,8 @@ DEFAULT_MAX_CHANGE = 0.10
 # size, and keep the fit for five families at 20k candidates to a few seconds.
 DEFAULT_BOOTSTRAP = 200
 DEFAULT_HOLDOUT_FRACTION = 0.2
+# A hire who left before a review counts as the lowest rating (ml.weights): early leavers are failures, not gaps.
+DEFAULT_EARLY_LEAVER_POLICY = "floor"
 DEFAULT_CV_SPLITS = 5
 DEFAULT_BLEND_SHARES: tuple[float, ...] = (0.5,)
 # A flagged group must be big enough that its impact ratio means something; smaller ones stay in fairness_gate.
@@ -207,6 +209,10 @@ EXTRAS: dict[str, dict[str, str]] = {
         "sd_hired": "float64",
         "r_range_corrected_ci_low": "float64",
         "r_range_corrected_ci_high": "float64",
+        "q_value": "float64",
+        "significant_bh": "boolean",
+        "n_corrected": "Int64",
+        "correction": "string",
         "reason": "string",
     },
     "recommendations": {
@@ -217,13 +223,41 @@ EXTRAS: dict[str, dict[str, str]] = {
         "holdout_r_current": "float64",
         "holdout_r_recommended": "float64",
         "holdout_r_unit": "float64",
+        "holdout_r_target": "float64",
+        "gain_vs_current": "float64",
+        "gain_vs_current_ci_low": "float64",
+        "gain_vs_current_ci_high": "float64",
+        "gain_vs_unit": "float64",
+        "target_gain_vs_unit": "float64",
+        "cycles_to_target": "Int64",
+        "early_leaver_policy": "string",
+        "criterion_counts": "string",
         "notes": "string",
     },
-    "recommendation_weights": {"estimate_weight": "float64", "validity_max_weight": "float64"},
+    "recommendation_weights": {
+        "estimate_weight": "float64",
+        "validity_max_weight": "float64",
+        "target_weight": "float64",
+        "target_ci_low": "float64",
+        "target_ci_high": "float64",
+        "target_se": "float64",
+    },
     "recommendation_validity": {
+        "holdout_ci_low": "float64",
+        "holdout_ci_high": "float64",
         "min_impact_ratio_group": "string",
         "n_groups_below_four_fifths": "Int64",
         "weights": "string",
+        "gain_vs_current": "float64",
+        "gain_vs_current_ci_low": "float64",
+        "gain_vs_current_ci_high": "float64",
+        "gain_vs_current_p": "float64",
+        "beats_current": "boolean",
+        "gain_vs_unit": "float64",
+        "gain_vs_unit_ci_low": "float64",
+        "gain_vs_unit_ci_high": "float64",
+        "gain_vs_unit_p": "float64",
+        "beats_unit": "boolean",
     },
     "fairness_gate": {"reference_rate": "float64", "flag": "boolean", "selection_rate": "float64", "reason": "string"},
     "turnover_km": {"censored": "Int64"},

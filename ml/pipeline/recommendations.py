@@ -22,8 +22,8 @@ from ml.pipeline.contracts import (
     DEFAULT_BLEND_SHARES,
     DEFAULT_BOOTSTRAP,
     DEFAULT_CV_SPLITS,
+    DEFAULT_EARLY_LEAVER_POLICY,
     DEFAULT_FLAG_MIN_GROUP_N,
-    DEFAULT_HOLDOUT_FRACTION,
     DEFAULT_MAX_CHANGE,
     DEFAULT_OUTCOME_MIX,
     DIMENSION_NAMES,
@@ -31,7 +31,7 @@ from ml.pipeline.contracts import (
     conform,
 )
 from ml.pipeline.frames import _scores, prepare_hires
-from ml.weights import DEFAULT_MIN_HIRES, build_criterion, recommend_weights
+from ml.weights import DEFAULT_MIN_HIRES, STATUS_RECOMMENDED, recommend_weights
 
 
 def next_quarter_start(day) -> dt.date:
@@ -106,50 +106,40 @@ def fairness_gate_table(
     return table
 
 
-def _holdout_r(X: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    comp = X @ w
-    if len(y) < 3 or np.std(comp) == 0 or np.std(y) == 0:
-        return float("nan")
-    return float(np.corrcoef(comp, y)[0, 1])
-
-
-def _tradeoff_rows(
-    rec,
-    family_hires: pd.DataFrame,
-    pool: pd.DataFrame,
-    competencies: Sequence[str],
-    outcome_mix: Mapping[str, float],
-    selection_rate: float,
-    blend_shares: Sequence[float],
-) -> pd.DataFrame:
-    """Validity vs adverse impact per weighting: out-of-sample r of weights fitted without the newest hires,
-    and the smallest impact ratio (known groups of 5+) that the weights fitted on all hires would give."""
+def _weighting_vectors(rec, competencies: Sequence[str], blend_shares: Sequence[float]) -> dict[str, np.ndarray]:
+    """The weightings the desk compares: current, recommended (this cycle's step), unit, validity_max (the
+    evidence-optimal target) and target/unit blends."""
     k = len(competencies)
     unit = np.full(k, 1.0 / k)
     w = rec.weights.set_index("competency").loc[list(competencies)]
-    final = {
+    out = {
         "current": w["current"].to_numpy(),
         "recommended": w["recommended"].to_numpy(),
         "unit": unit,
-        "validity_max": w["validity_max"].to_numpy(),
+        "validity_max": w["target"].to_numpy(),
     }
-    train = {}
-    if rec.validity is not None:
-        for row in rec.validity.itertuples(index=False):
-            train[row.weighting] = np.array([getattr(row, f"w_{c}") for c in competencies])
     for share in blend_shares:
-        name = f"blend_{round(share * 100)}"
-        final[name] = share * final["validity_max"] + (1 - share) * unit
-        if "validity_max" in train:
-            train[name] = share * train["validity_max"] + (1 - share) * unit
+        out[f"blend_{round(share * 100)}"] = share * out["validity_max"] + (1 - share) * unit
+    return out
 
-    df = family_hires.copy()
-    df["_criterion"] = build_criterion(df, outcome_mix)
-    df = df[df[list(competencies)].notna().all(axis=1) & df["_criterion"].notna() & df["hire_date"].notna()]
-    test = df[df["hire_date"] >= rec.holdout_start] if rec.holdout_start is not None else df.iloc[0:0]
-    X_te, y_te = test[list(competencies)].to_numpy(float), test["_criterion"].to_numpy(float)
+
+def _validity_rows(
+    rec,
+    pool: pd.DataFrame,
+    competencies: Sequence[str],
+    selection_rate: float,
+    blend_shares: Sequence[float],
+) -> pd.DataFrame:
+    """Validity vs adverse impact per weighting: out-of-sample r on hires the fit never saw (with its interval and
+    the paired difference from the current and the unit weights), and the smallest impact ratio (known groups of
+    5+) the weights fitted on all hires would give."""
+    oos = rec.validity.set_index("weighting") if rec.validity is not None and len(rec.validity) else pd.DataFrame()
+    oos = oos.rename(index={"target": "validity_max"})
+    comparisons = rec.comparisons if rec.comparisons is not None else pd.DataFrame()
+    if len(comparisons):
+        comparisons = comparisons.assign(weighting=comparisons["weighting"].replace({"target": "validity_max"}))
     rows = []
-    for name, weights in final.items():
+    for name, weights in _weighting_vectors(rec, competencies, blend_shares).items():
         impact = rate_table(
             pool.assign(
                 _sel=simulate_selection(
@@ -163,21 +153,34 @@ def _tradeoff_rows(
         known = impact[(impact["n"] >= 5) & ~impact["group"].str.split(INTERSECTION_SEP).map(lambda p: UNKNOWN in p)]
         known = known.dropna(subset=["impact_ratio"])
         worst = known.loc[known["impact_ratio"].idxmin()] if len(known) else None
-        rows.append(
-            {
-                "weighting": name,
-                "holdout_r": _holdout_r(X_te, y_te, train[name]) if name in train else np.nan,
-                "holdout_n": len(y_te) if name in train else 0,
-                "min_impact_ratio": float(worst["impact_ratio"]) if worst is not None else np.nan,
-                "min_impact_ratio_group": (
-                    f"{DIMENSION_NAMES.get(worst['dimension'], worst['dimension'])}={worst['group']}"
-                    if worst is not None
-                    else None
-                ),
-                "n_groups_below_four_fifths": int((known["impact_ratio"] < FOUR_FIFTHS).sum()),
-                "weights": _json({c: round(float(v), 4) for c, v in zip(competencies, weights, strict=True)}),
-            }
-        )
+        row = {
+            "weighting": name,
+            "holdout_r": float(oos.loc[name, "holdout_r"]) if name in oos.index else np.nan,
+            "holdout_n": int(oos.loc[name, "holdout_n"]) if name in oos.index else 0,
+            "holdout_ci_low": float(oos.loc[name, "ci_low"]) if name in oos.index else np.nan,
+            "holdout_ci_high": float(oos.loc[name, "ci_high"]) if name in oos.index else np.nan,
+            "min_impact_ratio": float(worst["impact_ratio"]) if worst is not None else np.nan,
+            "min_impact_ratio_group": (
+                f"{DIMENSION_NAMES.get(worst['dimension'], worst['dimension'])}={worst['group']}"
+                if worst is not None
+                else None
+            ),
+            "n_groups_below_four_fifths": int((known["impact_ratio"] < FOUR_FIFTHS).sum()),
+            "weights": _json({c: round(float(v), 4) for c, v in zip(competencies, weights, strict=True)}),
+        }
+        for base in ("current", "unit"):
+            match = (
+                comparisons[(comparisons["weighting"] == name) & (comparisons["baseline"] == base)]
+                if len(comparisons)
+                else comparisons
+            )
+            hit = match.iloc[0] if len(match) else None
+            row[f"gain_vs_{base}"] = float(hit["difference"]) if hit is not None else np.nan
+            row[f"gain_vs_{base}_ci_low"] = float(hit["ci_low"]) if hit is not None else np.nan
+            row[f"gain_vs_{base}_ci_high"] = float(hit["ci_high"]) if hit is not None else np.nan
+            row[f"gain_vs_{base}_p"] = float(hit["p_value"]) if hit is not None else np.nan
+            row[f"beats_{base}"] = bool(hit["beats"]) if hit is not None else None
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -192,8 +195,8 @@ def recommendation_tables(
     min_hires: int = DEFAULT_MIN_HIRES,
     max_change: float = DEFAULT_MAX_CHANGE,
     n_bootstrap: int = DEFAULT_BOOTSTRAP,
-    holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION,
     n_splits: int = DEFAULT_CV_SPLITS,
+    early_leaver_policy: str = DEFAULT_EARLY_LEAVER_POLICY,
     blend_shares: Sequence[float] = DEFAULT_BLEND_SHARES,
     flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
     seed: int = 0,
@@ -203,7 +206,9 @@ def recommendation_tables(
     One recommendation per job family (every family with hires or weights on record), identified as
     '<job_family>@<version>'. A family with fewer than min_hires hires with complete scores and outcomes is
     'insufficient_evidence': it gets its count and the count needed, its current-weights fairness baseline, and
-    no weights, validity or recommended-weights impact, ever.
+    no weights, validity or recommended-weights impact, ever. A fitted family is 'recommended' when its step beats
+    the current weights and its target beats unit weights out of sample, 'keep_current' otherwise; both carry
+    the evidence (target, step, intervals, out-of-sample validity and gains), so the desk can show why.
     """
     outcome_mix = dict(DEFAULT_OUTCOME_MIX if outcome_mix is None else outcome_mix)
     h = prepare_hires(hires, competencies)
@@ -228,18 +233,19 @@ def recommendation_tables(
             min_hires=min_hires,
             max_change=max_change,
             n_splits=n_splits,
-            holdout_fraction=holdout_fraction,
             n_bootstrap=n_bootstrap,
             seed=seed,
+            early_leaver_policy=early_leaver_policy,
+            blend_shares=blend_shares,
         )
         if family not in current_weights:
             rec.notes.append("no current weights on record; unit weights used as the current weights")
-        ok = rec.status == "ok"
+        ok = rec.fitted
         selection_rate = float(pool["hired"].astype(float).mean()) if len(pool) else float("nan")
         gate = pd.DataFrame()
         if len(pool) and np.isfinite(selection_rate):
             gate = fairness_gate_table(
-                pool, current, rec.recommended() if ok else None, competencies, selection_rate, flag_min_group_n
+                pool, current, rec.column("recommended") if ok else None, competencies, selection_rate, flag_min_group_n
             ).assign(recommendation_id=rec_id, job_family=family)
             gates.append(gate)
         flagged_rows = gate[gate["flag"]] if len(gate) else gate
@@ -250,7 +256,7 @@ def recommendation_tables(
         row = {
             "recommendation_id": rec_id,
             "job_family": family,
-            "status": "recommended" if ok else "insufficient_evidence",
+            "status": rec.status,
             "n_hires_with_outcomes": rec.n_available,
             "n_needed": rec.n_needed,
             "outcome_mix": _json(outcome_mix),
@@ -259,7 +265,10 @@ def recommendation_tables(
             "flagged": bool(flags),
             "flags": _json(flags),
             "flagged_groups": _json(flagged_groups),
-            "effective_from_suggested": next_quarter_start(as_of) if ok else None,
+            "effective_from_suggested": next_quarter_start(as_of) if rec.status == STATUS_RECOMMENDED else None,
+            "cycles_to_target": rec.cycles_to_target,
+            "early_leaver_policy": early_leaver_policy,
+            "criterion_counts": _json(rec.criterion),
             "recommendation_version": version,
             "n_applicants": len(pool),
             "selection_rate": selection_rate,
@@ -267,10 +276,16 @@ def recommendation_tables(
             "notes": _json(rec.notes),
         }
         if ok:
-            tradeoff = _tradeoff_rows(rec, fam, pool, competencies, outcome_mix, selection_rate, blend_shares)
+            tradeoff = _validity_rows(rec, pool, competencies, selection_rate, blend_shares)
             validity.append(tradeoff.assign(recommendation_id=rec_id, job_family=family))
-            by_name = tradeoff.set_index("weighting")["holdout_r"]
-            row.update({f"holdout_r_{k}": by_name.get(k, np.nan) for k in ("current", "recommended", "unit")})
+            by_name = tradeoff.set_index("weighting")
+            row.update(
+                {f"holdout_r_{k}": by_name["holdout_r"].get(k, np.nan) for k in ("current", "recommended", "unit")}
+            )
+            row["holdout_r_target"] = by_name["holdout_r"].get("validity_max", np.nan)
+            for key in ("gain_vs_current", "gain_vs_current_ci_low", "gain_vs_current_ci_high", "gain_vs_unit"):
+                row[key] = by_name[key].get("recommended", np.nan)
+            row["target_gain_vs_unit"] = by_name["gain_vs_unit"].get("validity_max", np.nan)
             w = rec.weights.rename(
                 columns={
                     "competency": "competency_code",
@@ -278,6 +293,7 @@ def recommendation_tables(
                     "recommended": "recommended_weight",
                     "estimate": "estimate_weight",
                     "validity_max": "validity_max_weight",
+                    "target": "target_weight",
                 }
             )
             weights.append(w.assign(recommendation_id=rec_id, job_family=family))

@@ -55,8 +55,9 @@ class RecommendationConfig(dg.Config):
     min_hires: int = DEFAULT_MIN_HIRES
     max_change: float = pipeline.DEFAULT_MAX_CHANGE
     bootstrap_reps: int = pipeline.DEFAULT_BOOTSTRAP
-    holdout_fraction: float = pipeline.DEFAULT_HOLDOUT_FRACTION
     cv_splits: int = pipeline.DEFAULT_CV_SPLITS
+    # "floor": a hire who left before a review counts as the lowest rating; "exclude": such hires are left out.
+    early_leaver_policy: str = pipeline.DEFAULT_EARLY_LEAVER_POLICY
     blend_shares: list[float] = Field(default_factory=lambda: list(pipeline.DEFAULT_BLEND_SHARES))
     flag_min_group_n: int = pipeline.DEFAULT_FLAG_MIN_GROUP_N
     seed: int = 0
@@ -163,8 +164,8 @@ def recommendation_assets(context: dg.AssetExecutionContext, config: Recommendat
             min_hires=config.min_hires,
             max_change=config.max_change,
             n_bootstrap=config.bootstrap_reps,
-            holdout_fraction=config.holdout_fraction,
             n_splits=config.cv_splits,
+            early_leaver_policy=config.early_leaver_policy,
             blend_shares=config.blend_shares,
             flag_min_group_n=config.flag_min_group_n,
             seed=config.seed,

@@ -91,7 +91,7 @@ def test_every_table_is_written_with_its_contract_and_a_registry_row(warehouse):
         assert set(pipeline.CONTRACTS) <= set(runs.index)
         ids = con.execute("select distinct recommendation_id from ml.recommendation_weights").fetchall()
         recs = con.execute("select recommendation_id, status from ml.recommendations").fetchall()
-    assert {r[0] for r in ids} <= {r[0] for r in recs} and all(r[1] == "recommended" for r in recs)
+    assert {r[0] for r in ids} <= {r[0] for r in recs} and all(r[1] in ("recommended", "keep_current") for r in recs)
     assert '"bootstrap_reps": 10' in runs.at["recommendations", "parameters"]
 
 

@@ -157,7 +157,7 @@ def test_recommendation_recovers_planted_optimum_with_honest_target_interval():
         )
         w = rec.weights
         assert np.abs(w["target"].to_numpy() - PLANTED).max() < 0.12
-        inside = (w["target_ci_low"] <= PLANTED) & (PLANTED <= w["target_ci_high"])
+        inside = (w["target_ci_low"] <= PLANTED) & (w["target_ci_high"] >= PLANTED)
         covered += int(inside[:3].sum())
         trials += 3
         assert ((w["ci_low"] <= w["recommended"] + 1e-9) & (w["recommended"] <= w["ci_high"] + 1e-9)).all()
