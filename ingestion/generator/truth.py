@@ -479,6 +479,28 @@ def reference_pool(
     return draw_pool(rng, sizes, req_region, interviewers, group_differences)
 
 
+def reference_criterion(
+    seed: int,
+    pool: Pool,
+    family: str,
+    mix: dict[str, float] | None = None,
+    weights=None,
+    left_before_review: str = "lowest",
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict]:
+    """(hired, y, outcome values, z scale) on a reference pool: the selection under the current weights (unit by
+    default), every applicant's first year, and the criterion, exactly as criterion_truth draws them for the seed."""
+    mix = dict(CRITERION_MIX if mix is None else mix)
+    f = JOB_FAMILIES.index(family)
+    w = current_weights()[f] if weights is None else weight_vector(weights)
+    rng = np.random.default_rng([seed, 9, f])
+    _, hired = select(rng, pool.scores @ w, pool.req)
+    values = first_year_outcomes(rng, f, pool)
+    if left_before_review == "rated":
+        values["rating_6m"] = values["rating_6m_if_reviewed"]
+    y, scale = criterion(values, mix, hired)
+    return hired, y, values, scale
+
+
 def criterion_truth(
     seed: int,
     interviewers: scoring.Interviewers | None = None,
@@ -508,12 +530,7 @@ def criterion_truth(
     out = {}
     for family in families:
         f = JOB_FAMILIES.index(family)
-        rng = np.random.default_rng([seed, 9, f])
-        _, hired = select(rng, pool.scores @ current[f], pool.req)
-        values = first_year_outcomes(rng, f, pool)
-        if left_before_review == "rated":
-            values["rating_6m"] = values["rating_6m_if_reviewed"]
-        y, scale = criterion(values, mix, hired)
+        hired, y, values, scale = reference_criterion(seed, pool, family, mix, current[f], left_before_review)
         w_app = validity_direction(pool.scores, y)
         w_hires = validity_direction(pool.scores[hired], y[hired])
         by_competency = [_corr(pool.scores[:, k], y) for k in range(len(COMPETENCIES))]
