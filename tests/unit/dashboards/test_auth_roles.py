@@ -17,9 +17,11 @@ from dashboards.auth import (
     bootstrap_message,
     can_view,
     hash_password,
+    login_attempts,
     needs_rehash,
     require_page,
     scoped_sql,
+    scrypt_hash,
     verify_password,
 )
 from dashboards.i18n import LocalizedError
@@ -44,7 +46,7 @@ def _user(role: str, department: str | None = None, disabled: bool = False) -> U
 
 def test_hash_round_trip_and_wrong_password():
     encoded = hash_password(PASSWORD)
-    assert encoded.startswith("scrypt$n=16384,r=8,p=1$")
+    assert encoded.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert verify_password(PASSWORD, encoded)
     assert not verify_password(PASSWORD + "!", encoded)
     assert not verify_password("", encoded)
@@ -53,14 +55,15 @@ def test_hash_round_trip_and_wrong_password():
 def test_each_hash_has_its_own_salt():
     a, b = hash_password(PASSWORD), hash_password(PASSWORD)
     assert a != b
-    assert a.split("$")[2] != b.split("$")[2]
+    assert a.split("$")[4] != b.split("$")[4]
 
 
-def test_old_parameters_still_verify_and_ask_for_a_rehash():
-    old = hash_password(PASSWORD, n=2**10, r=4)
-    assert old.startswith("scrypt$n=1024,r=4,p=1$")
-    assert verify_password(PASSWORD, old)
-    assert needs_rehash(old)
+def test_old_scrypt_hashes_still_verify_and_ask_for_a_rehash():
+    for old in (scrypt_hash(PASSWORD, n=2**10, r=4), scrypt_hash(PASSWORD)):
+        assert old.startswith("scrypt$")
+        assert verify_password(PASSWORD, old)
+        assert not verify_password(PASSWORD + "!", old)
+        assert needs_rehash(old)
     assert not needs_rehash(hash_password(PASSWORD))
 
 
@@ -74,6 +77,11 @@ def test_old_parameters_still_verify_and_ask_for_a_rehash():
         "scrypt$n=1000,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
         # A tampered row asking for 2^30 iterations must be refused, not computed.
         "scrypt$n=1073741824,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
+        # ... or for 4 GiB of argon2 memory, or 10,000 passes.
+        "$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        "$argon2id$v=19$m=65536,t=10000,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
+        "$argon2id$v=19$m=65536,t=3,p=4$not base64!$AAAA",
+        "$argon2i$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",
     ],
 )
 def test_malformed_or_hostile_encodings_never_match(encoded):
@@ -93,7 +101,11 @@ def test_password_policy():
     assert err.value.key == "error.password_too_short"
     with pytest.raises(LocalizedError):
         auth.check_password_policy("x" * (auth.MAX_PASSWORD_LENGTH + 1))
-    auth.check_password_policy("x" * auth.MIN_PASSWORD_LENGTH)
+    # Long enough is not enough: repeated characters are refused (more in test_login_hardening.py).
+    with pytest.raises(LocalizedError) as err:
+        auth.check_password_policy("x" * auth.MIN_PASSWORD_LENGTH)
+    assert err.value.key == "error.password_weak"
+    auth.check_password_policy(PASSWORD)
 
 
 # login
@@ -108,8 +120,12 @@ def test_authenticate_returns_the_user_and_logs_the_login(state):
 def test_wrong_password_and_unknown_user(state):
     assert authenticate(state, "admin", "wrong password entirely") is None
     assert authenticate(state, "nobody", PASSWORD) is None
-    # Failures against a real account are logged; an unknown name is not, it may be a mistyped password.
+    # A real account's failures go to its access log; every attempt, unknown names too, goes to the login log.
     assert list(state.access_log()["action"]) == ["login_failed"]
+    assert [(a["username"], a["outcome"]) for a in login_attempts(state)] == [
+        ("nobody", "unknown_user"),
+        ("admin", "failure"),
+    ]
 
 
 def test_disabled_user_cannot_log_in(state):
@@ -123,7 +139,7 @@ def test_login_upgrades_a_hash_made_with_old_parameters(state):
     import sqlite3
 
     with sqlite3.connect(state.path) as conn:
-        conn.execute("update users set password_hash = ? where username = 'head'", (hash_password(PASSWORD, n=2**10),))
+        conn.execute("update users set password_hash = ? where username = 'head'", (scrypt_hash(PASSWORD, n=2**10),))
     assert needs_rehash(state.password_hash("head"))
     assert authenticate(state, "head", PASSWORD) is not None
     assert not needs_rehash(state.password_hash("head"))
