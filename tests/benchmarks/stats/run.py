@@ -129,7 +129,12 @@ def evaluate(size: int, seed: int, family: str, n_bootstrap: int) -> dict:
     row["holdout_n"] = int(oos["holdout_n"].iloc[0])
     comparisons = rec.comparisons
     row["comparisons"] = {
-        f"{r.weighting}-{r.baseline}": {"difference": r.difference, "ci_low": r.ci_low, "ci_high": r.ci_high}
+        f"{r.weighting}-{r.baseline}": {
+            "difference": r.difference,
+            "ci_low": r.ci_low,
+            "ci_high": r.ci_high,
+            "beats": bool(r.beats),
+        }
         for r in comparisons.itertuples(index=False)
     }
     # Validity of each competency against the criterion, corrected for selection on the composite.
@@ -148,8 +153,26 @@ def evaluate(size: int, seed: int, family: str, n_bootstrap: int) -> dict:
     row["validity_observed_covered"] = _covers(table["ci_low"], table["ci_high"], p["validity"]).tolist()
     row["spearman_corrected"] = float(stats.spearmanr(corrected, p["validity"]).statistic)
     row["spearman_observed"] = float(stats.spearmanr(table["r"], p["validity"]).statistic)
+    row["pair_order_agreement"] = pair_agreement(corrected, p["validity"])
     row["seconds"] = time.perf_counter() - t0
     return row
+
+
+# Planted validities closer than this are near-ties (four of six are within .03 in software engineering), whose
+# order no sample of a few hundred can settle; the pair agreement counts only pairs further apart.
+DISTINCT_GAP = 0.05
+
+
+def pair_agreement(estimate, truth_values, gap: float = DISTINCT_GAP) -> float | None:
+    """Share of competency pairs whose planted validities differ by at least `gap` that the estimate orders alike."""
+    est, tru = np.asarray(estimate, dtype=float), np.asarray(truth_values, dtype=float)
+    agree = total = 0
+    for i in range(len(tru)):
+        for j in range(i + 1, len(tru)):
+            if abs(tru[i] - tru[j]) >= gap:
+                total += 1
+                agree += int(np.sign(est[i] - est[j]) == np.sign(tru[i] - tru[j]))
+    return agree / total if total else None
 
 
 def _task(args) -> dict:
@@ -179,6 +202,7 @@ def summarise(rows: list[dict]) -> dict:
             tv = pd.DataFrame(list(fitted["true_validity"]))
             tv_rec = pd.DataFrame(list(rec["true_validity"])) if len(rec) else pd.DataFrame()
             gains = pd.DataFrame(list(fitted["comparisons"].map(lambda c: {k: v["difference"] for k, v in c.items()})))
+            beats = pd.DataFrame(list(fitted["comparisons"].map(lambda c: {k: v["beats"] for k, v in c.items()})))
             entry[family] = {
                 "worlds": len(g),
                 "fitted": len(fitted),
@@ -197,11 +221,16 @@ def summarise(rows: list[dict]) -> dict:
                 "validity_coverage_observed_r": _mean(np.stack(fitted["validity_observed_covered"]).ravel()),
                 "spearman_corrected": _mean(fitted["spearman_corrected"]),
                 "spearman_observed": _mean(fitted["spearman_observed"]),
+                "pair_order_agreement_distinct": _mean(fitted["pair_order_agreement"]),
                 "mean_cycles_to_target": _mean(fitted["cycles_to_target"]),
                 "true_gain_target_over_unit": _mean(tv["target"] - tv["unit"]),
                 "true_gain_step_over_current": _mean(tv["recommended"] - tv["current"]),
                 "holdout_gain_step_over_current": _mean(gains.get("recommended-current", pd.Series(dtype=float))),
                 "holdout_gain_target_over_unit": _mean(gains.get("target-unit", pd.Series(dtype=float))),
+                "share_step_beats_current": _mean(
+                    beats.get("recommended-current", pd.Series(dtype=float)).astype(float)
+                ),
+                "share_target_beats_unit": _mean(beats.get("target-unit", pd.Series(dtype=float)).astype(float)),
                 "recommended_truly_beats_current": (
                     _mean((tv_rec["recommended"] > tv_rec["current"]).astype(float)) if len(rec) else None
                 ),
