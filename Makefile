@@ -12,7 +12,7 @@ export DAGSTER_DISABLE_TELEMETRY := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 SIZE ?= 10000
 
-.PHONY: run test test-fast dashboard dagster bench lint lock docs browser-deps clean
+.PHONY: run test test-fast dashboard dagster bench bench-stats lint lock docs browser-deps clean
 
 # uv installs the lock in about a minute where pip takes eight; pip stays as the fallback.
 UV_VERSION := 0.13.8
@@ -54,6 +54,11 @@ dagster: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run --size $(SIZE) $(BENCH_ARGS)
+
+## bench-stats: the weight recommendation and fairness gate judged over many simulated worlds (SEEDS per size)
+SEEDS ?= 100
+bench-stats: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.stats.run --seeds $(SEEDS) $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

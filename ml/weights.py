@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.model_selection import TimeSeriesSplit
 
 from ml.text_features import assert_no_prohibited_features
-from ml.validity import compare_dependent_correlations, fisher_ci
+from ml.validity import compare_dependent_correlations, fisher_ci, lawley_correction
 
 DEFAULT_LAMBDAS: tuple[float, ...] = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 # Below ~100 hires a validity of .2 has a 95% CI about +-.19 wide: too uncertain to move weights on.
@@ -70,6 +70,9 @@ class WeightRecommendation:
     cycles_to_target: int | None = None
     criterion: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Covariances for scoring any fixed weighting without refitting (the trade-off front, a what-if):
+    # {"hires" | "holdout" | "applicants": {"S": k x k, "c": k, "var_y": float, "n": int}}.
+    moments: dict = field(default_factory=dict)
 
     @property
     def fitted(self) -> bool:
@@ -559,6 +562,12 @@ def decide(comparisons: pd.DataFrame, step, current, require_gain: bool = True) 
     return status, notes
 
 
+def _moment_dict(X: np.ndarray, y: np.ndarray) -> dict:
+    C = np.cov(np.column_stack([X, y]).T)
+    k = X.shape[1]
+    return {"S": C[:k, :k], "c": C[:k, k], "var_y": float(C[k, k]), "n": len(y)}
+
+
 def recommend_weights(
     hires: pd.DataFrame,
     competencies: Sequence[str],
@@ -576,6 +585,7 @@ def recommend_weights(
     extra_weightings: Mapping[str, Mapping[str, float]] | None = None,
     require_gain: bool = True,
     blend_shares: Sequence[float] = (),
+    applicant_cov: np.ndarray | None = None,
 ) -> WeightRecommendation:
     """Recommend scorecard weights for one job family.
 
@@ -585,7 +595,8 @@ def recommend_weights(
     hires gives 'insufficient_evidence' and no weights. Otherwise the weights table has, per competency:
     current, target (evidence-optimal) with target_ci_low/high, estimate (shrunk fit before the cap),
     recommended (this cycle's capped step) with ci_low/ci_high, change, at_cap, validity_max (= target, the
-    trade-off table's name) and the bootstrap's target_se. Status 'recommended' when the step beats the
+    trade-off table's name) and the bootstrap's target_se. applicant_cov (the pool's competency covariance) adds
+    the range-corrected applicant-pool moments to `moments`. Status 'recommended' when the step beats the
     current and the unit weights out of sample with evidence (require_gain), 'keep_current' otherwise.
     """
     competencies = list(competencies)
@@ -651,6 +662,21 @@ def recommend_weights(
     else:
         notes.append("hire dates too concentrated for a time-ordered holdout; validity not estimated")
 
+    y_all = criterion_from_outcomes(outcomes, mix)
+    moments = {"hires": _moment_dict(X, y_all)}
+    tested = np.concatenate([t for _, t in folds]) if folds else np.array([], dtype=int)
+    if len(tested) > len(competencies) + 2:
+        moments["holdout"] = _moment_dict(X[tested], y_all[tested])
+    if applicant_cov is not None:
+        h = moments["hires"]
+        corrected = lawley_correction(applicant_cov, h["S"], h["c"], h["var_y"])
+        moments["applicants"] = {
+            "S": np.asarray(applicant_cov, dtype=float),
+            "c": corrected["c"],
+            "var_y": corrected["var_y"],
+            "n": n,
+        }
+
     status, why = decide(comparisons, fit.step, w_cur, require_gain)
     notes.extend(why)
     weights = pd.DataFrame(
@@ -684,6 +710,7 @@ def recommend_weights(
         cycles_to_reach(fit.target, w_cur, max_change),
         breakdown,
         notes,
+        moments,
     )
 
 

@@ -32,7 +32,7 @@ from ingestion.generator import truth
 from ingestion.generator.vocab import COMPETENCIES, JOB_FAMILIES
 from ml.pipeline import prepare_hires
 from ml.weights import apply_change_cap, build_criterion, recommend_weights
-from tests.benchmarks.stats.worlds import SIZES, simulate_world
+from tests.benchmarks.stats.worlds import SIZES, benchmark_truth, simulate_world
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 MIX = dict(truth.CRITERION_MIX)
@@ -45,19 +45,18 @@ BOUNDARY = 0.02
 
 @lru_cache(maxsize=1)
 def planted() -> dict:
-    """Per family: the planted optimum, validities, and a reference pool to score any weighting's true validity."""
+    """Per family: the planted optimum and validities (the law on 1,000,000 applicants, cached under .bench/), and
+    a 200,000-applicant reference pool with its criterion to score any weighting's true validity."""
+    law = benchmark_truth(MIX)
     pool = truth.reference_pool(TRUTH_SEED)
-    tr = truth.criterion_truth(TRUTH_SEED, pool=pool, impact=False)
     out = {}
-    for f, family in enumerate(JOB_FAMILIES):
-        rng = np.random.default_rng([TRUTH_SEED, 9, f])
-        _, hired = truth.select(rng, pool.scores @ np.full(len(COMPETENCIES), 1 / len(COMPETENCIES)), pool.req)
-        values = truth.first_year_outcomes(rng, f, pool)
-        y, _ = truth.criterion(values, MIX, hired)
+    for family in JOB_FAMILIES:
+        _, y, _, _ = truth.reference_criterion(TRUTH_SEED, pool, family, MIX)
+        c = law[family]
         out[family] = {
-            "optimum": np.array([tr[family]["optimal_weights_applicants"][c] for c in COMPETENCIES]),
-            "optimum_hires": np.array([tr[family]["optimal_weights_hires"][c] for c in COMPETENCIES]),
-            "validity": np.array([tr[family]["validity_by_competency"][c] for c in COMPETENCIES]),
+            "optimum": np.array([c["optimal_weights_applicants"][k] for k in COMPETENCIES]),
+            "optimum_hires": np.array([c["optimal_weights_hires"][k] for k in COMPETENCIES]),
+            "validity": np.array([c["validity_by_competency"][k] for k in COMPETENCIES]),
             "scores": pool.scores,
             "y": y,
         }
@@ -106,6 +105,9 @@ def evaluate(size: int, seed: int, family: str, n_bootstrap: int) -> dict:
     row.update(
         {
             "target": target.round(4).tolist(),
+            "target_ci": [w["target_ci_low"].round(4).tolist(), w["target_ci_high"].round(4).tolist()],
+            "step": step.round(4).tolist(),
+            "step_ci": [w["ci_low"].round(4).tolist(), w["ci_high"].round(4).tolist()],
             "target_error": (target - p["optimum"]).round(4).tolist(),
             "target_max_abs_error": float(np.abs(target - p["optimum"]).max()),
             "target_covered": _covers(w["target_ci_low"], w["target_ci_high"], p["optimum"]).tolist(),
@@ -147,6 +149,10 @@ def evaluate(size: int, seed: int, family: str, n_bootstrap: int) -> dict:
     table = table.loc[list(COMPETENCIES)]
     corrected = table["r_range_corrected"].to_numpy()
     row["validity_corrected"] = corrected.round(4).tolist()
+    row["validity_ci"] = [
+        table["r_range_corrected_ci_low"].round(4).tolist(),
+        table["r_range_corrected_ci_high"].round(4).tolist(),
+    ]
     row["validity_covered"] = _covers(
         table["r_range_corrected_ci_low"], table["r_range_corrected_ci_high"], p["validity"]
     ).tolist()
