@@ -31,6 +31,7 @@ from ml.pipeline.contracts import (
     conform,
 )
 from ml.pipeline.frames import _scores, prepare_hires
+from ml.tradeoff import tradeoff_front
 from ml.weights import DEFAULT_MIN_HIRES, STATUS_RECOMMENDED, recommend_weights
 
 
@@ -184,6 +185,33 @@ def _validity_rows(
     return pd.DataFrame(rows)
 
 
+# The feasible cloud is drawn from every 10th lattice weighting; front and named weightings are always kept, so
+# ~300 + front rows a family are written a night instead of 3,003.
+CLOUD_EVERY = 10
+
+
+def _thin_front(front: pd.DataFrame) -> pd.DataFrame:
+    keep = front["on_front"] | (front["weighting"] != "lattice") | (np.arange(len(front)) % CLOUD_EVERY == 0)
+    return front[keep].reset_index(drop=True)
+
+
+def _moment_rows(rec, competencies: Sequence[str]) -> pd.DataFrame:
+    """rec.moments as long rows (kind, row, col, value, n): 'criterion' is the y row/column; the desk scores an
+    edited weighting from these without refitting."""
+    names = [*competencies, "criterion"]
+    rows = []
+    for kind, m in rec.moments.items():
+        k = len(competencies)
+        C = np.zeros((k + 1, k + 1))
+        C[:k, :k] = m["S"]
+        C[:k, k] = C[k, :k] = m["c"]
+        C[k, k] = m["var_y"]
+        for i, a in enumerate(names):
+            for j, b in enumerate(names):
+                rows.append({"kind": kind, "row_code": a, "col_code": b, "value": float(C[i, j]), "n": int(m["n"])})
+    return pd.DataFrame(rows)
+
+
 def recommendation_tables(
     hires: pd.DataFrame,
     applicants: pd.DataFrame,
@@ -201,7 +229,8 @@ def recommendation_tables(
     flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
     seed: int = 0,
 ) -> dict[str, pd.DataFrame]:
-    """ml.recommendations, ml.recommendation_weights, ml.recommendation_validity and ml.fairness_gate.
+    """ml.recommendations, ml.recommendation_weights, ml.recommendation_validity, ml.fairness_gate,
+    ml.tradeoff_front (validity vs lowest impact ratio over feasible weightings) and ml.recommendation_moments.
 
     One recommendation per job family (every family with hires or weights on record), identified as
     '<job_family>@<version>'. A family with fewer than min_hires hires with complete scores and outcomes is
@@ -218,7 +247,7 @@ def recommendation_tables(
             h["as_of_date"].max() if "as_of_date" in h.columns and h["as_of_date"].notna().any() else dt.date.today()
         )
     families = sorted(set(h["job_family"].dropna()) | set(current_weights), key=str)
-    recs, weights, validity, gates = [], [], [], []
+    recs, weights, validity, gates, fronts, moments = [], [], [], [], [], []
     for family in families:
         rec_id = _recommendation_id(family, version)
         fam = h[h["job_family"] == family]
@@ -237,6 +266,7 @@ def recommendation_tables(
             seed=seed,
             early_leaver_policy=early_leaver_policy,
             blend_shares=blend_shares,
+            applicant_cov=np.cov(pool[list(competencies)].to_numpy(dtype=float).T) if len(pool) > 2 else None,
         )
         if family not in current_weights:
             rec.notes.append("no current weights on record; unit weights used as the current weights")
@@ -297,6 +327,14 @@ def recommendation_tables(
                 }
             )
             weights.append(w.assign(recommendation_id=rec_id, job_family=family))
+            moments.append(_moment_rows(rec, competencies).assign(recommendation_id=rec_id, job_family=family))
+            if len(pool) and np.isfinite(selection_rate):
+                named = {
+                    name: dict(zip(competencies, vec, strict=True))
+                    for name, vec in _weighting_vectors(rec, competencies, ()).items()
+                }
+                front = tradeoff_front(pool, competencies, rec.moments, selection_rate, named)
+                fronts.append(_thin_front(front).assign(recommendation_id=rec_id, job_family=family))
         recs.append(row)
 
     def _stack(frames, name):
@@ -307,4 +345,6 @@ def recommendation_tables(
         "recommendation_weights": _stack(weights, "recommendation_weights"),
         "recommendation_validity": _stack(validity, "recommendation_validity"),
         "fairness_gate": _stack(gates, "fairness_gate"),
+        "tradeoff_front": _stack(fronts, "tradeoff_front"),
+        "recommendation_moments": _stack(moments, "recommendation_moments"),
     }

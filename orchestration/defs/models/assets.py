@@ -141,7 +141,14 @@ def validity_asset(
     return dg.MaterializeResult(metadata={"model_version": version, "rows": len(table), **metrics})
 
 
-RECOMMENDATION_TABLES = ("recommendations", "recommendation_weights", "recommendation_validity", "fairness_gate")
+RECOMMENDATION_TABLES = (
+    "recommendations",
+    "recommendation_weights",
+    "recommendation_validity",
+    "fairness_gate",
+    "tradeoff_front",
+    "recommendation_moments",
+)
 
 
 @dg.multi_asset(

@@ -157,6 +157,26 @@ def test_tradeoff_table_shows_several_weightings_with_out_of_sample_validity(rec
     assert not current["lowered_below_baseline"].any()
 
 
+def test_tradeoff_front_marks_the_named_weightings_and_moments_score_them(recommendation):
+    front = recommendation["tradeoff_front"]
+    v = recommendation["recommendation_validity"]
+    moments = recommendation["recommendation_moments"]
+    for rec_id, f in front.groupby("recommendation_id"):
+        assert {"current", "recommended", "unit", "validity_max"} <= set(f["weighting"])
+        assert f["on_front"].any() and f["min_impact_ratio"].between(0, 1).all()
+        # The front is not dominated: nothing beats a front point on both axes.
+        pts = f[f["on_front"]]
+        for p in pts.itertuples(index=False):
+            better = (f["validity_applicants"] > p.validity_applicants) & (f["min_impact_ratio"] > p.min_impact_ratio)
+            assert not better.any()
+        # Holdout validity from the published moments equals the out-of-sample r of the fixed current weights.
+        m = moments[(moments["recommendation_id"] == rec_id) & (moments["kind"] == "holdout")]
+        assert len(m) == (len(COMPS) + 1) ** 2
+        current = f[f["weighting"] == "current"].iloc[0]
+        held = v[(v["recommendation_id"] == rec_id) & (v["weighting"] == "current")]["holdout_r"].iloc[0]
+        assert current["validity_holdout"] == pytest.approx(held, abs=1e-9)
+
+
 def test_too_few_hires_get_the_count_needed_and_no_numbers(world):
     hires, applicants, weights = world
     out = pipeline.recommendation_tables(
