@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import logging
 import numbers
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +20,30 @@ from dashboards.i18n import catalogue, competency_name, job_family_name, page_ti
 
 T = TypeVar("T")
 SUPPRESSED = "<5"
+
+_incidents = logging.getLogger("talentloop.dashboards")
+if not _incidents.handlers:
+    # Streamlit configures only its own loggers; without a handler here a traceback would go to Python's bare
+    # last-resort handler with no time on it.
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    _incidents.addHandler(_handler)
+
+
+class Incident(Exception):
+    """What the browser is shown for an unexpected error: a short message with the incident id, no traceback."""
+
+
+def report_incident(exc: BaseException, page: str = "-") -> str:
+    """Log `exc` with its traceback and a fresh incident id (server side only); show the reader only the id."""
+    incident = secrets.token_hex(4).upper()
+    user = st.session_state.get(session.USER_KEY) or "-"
+    _incidents.error("incident %s: %s for user %s on page %s", incident, type(exc).__name__, user, page, exc_info=exc)
+    lang = st.session_state.get("lang") or "en"
+    # A fresh exception, never raised, carries no traceback: the box shows the message and nothing else. It is an
+    # exception element (not st.error) so that AppTest's at.exception still fails a test on any page error.
+    st.exception(Incident(t("error.incident", lang, incident=incident)))
+    return incident
 
 
 @dataclass(frozen=True)

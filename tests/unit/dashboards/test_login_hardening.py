@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sqlite3
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -240,6 +242,9 @@ def test_session_expiry_rules():
 
 @pytest.fixture
 def app_home(tmp_path, monkeypatch):
+    # AppTest leaves the app script as sys.modules["__main__"]; a later spawned worker pool (the ingest readers of
+    # the session's pipeline build) would then run the dashboard in each worker as it starts.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     monkeypatch.setenv("TALENTLOOP_HOME", str(tmp_path))
     state = AppState(tmp_path / "app_state.sqlite")
     state.create_user("admin", PASSWORD, "admin")
@@ -280,3 +285,30 @@ def test_the_login_form_logs_in_and_an_idle_or_old_session_is_logged_out(app_hom
     assert session.USER_KEY not in at.session_state
     actions = list(app_home.access_log(username="admin")["action"])
     assert actions[:4] == ["session_expired_absolute", "login", "session_expired_idle", "login"]
+
+
+# page errors
+
+
+def test_a_page_error_shows_an_incident_id_and_keeps_the_traceback_in_the_server_log(app_home, monkeypatch, caplog):
+    from dashboards import read, ui
+
+    secret = "select full_name from pii where email = 'ann@example.com' -- /srv/talentloop/restricted/pii.duckdb"
+
+    def failing_page(name: str):
+        raise RuntimeError(secret)
+
+    monkeypatch.setattr(read, "snapshot_path", lambda: app_home.path)
+    monkeypatch.setattr(ui, "page", failing_page)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.session_state[session.USER_KEY] = "admin"
+    with caplog.at_level("ERROR", logger="talentloop.dashboards"):
+        at.run()
+    assert len(at.exception) == 1
+    shown = at.exception[0]
+    incident = re.search(r"incident ([0-9A-F]{8})", shown.message)
+    assert incident, shown.message
+    assert "pii" not in shown.message and "RuntimeError" not in shown.message and shown.stack_trace == []
+    logged = [r for r in caplog.records if incident.group(1) in r.getMessage()]
+    assert len(logged) == 1 and "user admin on page overview" in logged[0].getMessage()
+    assert logged[0].exc_info and secret in str(logged[0].exc_info[1]), "the full error is in the server log"
