@@ -25,7 +25,6 @@ from ml.pipeline.contracts import (
     DEFAULT_CRITERION_RELIABILITY,
     DEFAULT_CV_SPLITS,
     DEFAULT_EARLY_LEAVER_POLICY,
-    DEFAULT_FLAG_MIN_GROUP_N,
     DEFAULT_HOLDOUT_FRACTION,
     DEFAULT_MAX_CHANGE,
     DEFAULT_MIN_EVENTS_PER_TERM,
@@ -60,7 +59,12 @@ from ml.pipeline.frames import (
     prepare_hires,
     recommendation_version,
 )
-from ml.pipeline.recommendations import _flag_text, fairness_gate_table, next_quarter_start, recommendation_tables
+from ml.pipeline.recommendations import (
+    DEFAULT_GATE_BOOT,
+    fairness_gate_table,
+    next_quarter_start,
+    recommendation_tables,
+)
 from ml.pipeline.text import _cut_snippet, _snippets, resume_tables, resume_tables_from_parsed, transcript_tables
 from ml.pipeline.text_refresh import (
     INTERVIEW_TABLES,
@@ -93,7 +97,7 @@ __all__ = [
     "DEFAULT_COMPLAINT_MIN_HIRES",
     "DEFAULT_CRITERION_RELIABILITY",
     "DEFAULT_CV_SPLITS",
-    "DEFAULT_FLAG_MIN_GROUP_N",
+    "DEFAULT_GATE_BOOT",
     "DEFAULT_EARLY_LEAVER_POLICY",
     "DEFAULT_HOLDOUT_FRACTION",
     "DEFAULT_MAX_CHANGE",
@@ -123,7 +127,6 @@ __all__ = [
     "WEIGHT_PREFIX",
     "TextRefresh",
     "_cut_snippet",
-    "_flag_text",
     "_snippets",
     "care_mentions",
     "competencies_from_weights",

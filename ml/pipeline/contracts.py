@@ -34,8 +34,6 @@ DEFAULT_HOLDOUT_FRACTION = 0.2
 DEFAULT_EARLY_LEAVER_POLICY = "floor"
 DEFAULT_CV_SPLITS = 5
 DEFAULT_BLEND_SHARES: tuple[float, ...] = (0.5,)
-# A flagged group must be big enough that its impact ratio means something; smaller ones stay in fairness_gate.
-DEFAULT_FLAG_MIN_GROUP_N = 20
 # Kaplan-Meier curves and a Cox model per family need enough hires (and exits) to say anything; 'all' always fits.
 DEFAULT_SURVIVAL_MIN_HIRES = 100
 DEFAULT_COMPLAINT_MIN_HIRES = 100

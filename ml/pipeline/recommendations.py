@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 
 from ml.fairness import (
+    DEFAULT_GATE_BOOT,
     FOUR_FIFTHS,
     INTERSECTION_SEP,
     UNKNOWN,
     adverse_impact_table,
     composite_scores,
+    gate_change,
     rate_table,
     simulate_selection,
 )
@@ -23,7 +25,6 @@ from ml.pipeline.contracts import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_CV_SPLITS,
     DEFAULT_EARLY_LEAVER_POLICY,
-    DEFAULT_FLAG_MIN_GROUP_N,
     DEFAULT_MAX_CHANGE,
     DEFAULT_OUTCOME_MIX,
     DIMENSION_NAMES,
@@ -47,20 +48,10 @@ def _recommendation_id(job_family: str, version: str) -> str:
     return f"{job_family}@{version}"
 
 
-def _impact_rows(pool: pd.DataFrame, weights: Mapping[str, float], competencies, selection_rate: float):
-    """Selection (top-k at the historical rate) and scoring (above the median) rates per group, one weighting."""
-    composite = composite_scores(pool, weights, competencies)
-    frame = pool.assign(_selected=simulate_selection(composite, selection_rate).astype(float), _composite=composite)
-    table = adverse_impact_table(frame, "_selected", "_composite", group_cols=("sex", "ethnicity"))
-    table["dimension"] = table["dimension"].map(DIMENSION_NAMES).fillna(table["dimension"])
-    return table.rename(columns={"group": "group_label"})
-
-
-def _flag_text(row) -> str:
-    return (
-        f"{row.group_label} {row.metric} impact ratio falls from {row.baseline_impact_ratio:.2f} "
-        f"to {row.impact_ratio:.2f} (below {FOUR_FIFTHS:g}; p = {row.p_value:.3f}, n = {row.n})"
-    )
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.rename(columns={"group": "group_label"})
+    out["dimension"] = out["dimension"].map(DIMENSION_NAMES).fillna(out["dimension"])
+    return out
 
 
 def fairness_gate_table(
@@ -69,42 +60,102 @@ def fairness_gate_table(
     recommended: Mapping[str, float] | None,
     competencies: Sequence[str],
     selection_rate: float,
-    flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
-) -> pd.DataFrame:
-    """Impact under current and recommended weights, each group against its current-weights baseline.
+    strata_col: str | None = None,
+    n_boot: int = DEFAULT_GATE_BOOT,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, list[dict], bool, bool]:
+    """The fairness gate of one family: impact under the current and the recommended weights, and the change.
 
-    pool: the family's applicant pool with bare competency columns, sex and ethnicity. lowered_below_baseline
-    marks a recommended-weights ratio below the same group's current-weights ratio. `flag` marks the ones that
-    also show adverse impact by both tests in use, four-fifths and significance against the reference group,
-    in a known group of at least flag_min_group_n people. Any reweighting nudges some ratio down a little, and
-    in a pool of a few hundred a 20-person intersection crosses .8 by chance; the flagged rows are the drops a
-    reviewer must sign off explicitly, and every other row stays in the table for them to see.
+    pool: the family's applicant pool with bare competency columns, sex and ethnicity (and strata_col, e.g.
+    requisition_id, within which selection is simulated). Returns (table, flags, flagged, existing_impact):
+    - table: selection rows per weighting (ml.fairness.rate_table under the audit's rule: reference floor,
+      Katz interval, adjusted test, `impact_flag`) with, on the recommended rows, the paired change from the
+      current weights (ml.fairness.gate_change: change, change_ci_low/high, p_lowered, p_adjusted_change,
+      lowered_below_baseline = lowered with evidence, flag = lowered and below four-fifths); and scoring rows
+      (share above the median composite) per weighting under the same rule.
+    - flags: {kind, weighting, metric, dimension, group, message_key, message_params} for every flag: a lowered
+      ratio, existing impact under the current weights, impact under the recommended ones.
+    - flagged: a lowered ratio needs an explicit sign-off; existing_impact: the current weights already show it.
     """
-    weightings = {"current": current}
-    if recommended is not None:
-        weightings["recommended"] = recommended
-    frames = [
-        _impact_rows(pool, w, competencies, selection_rate).assign(weighting=name) for name, w in weightings.items()
+    frames, flags = [], []
+    if recommended is None:
+        composite = composite_scores(pool, current, competencies)
+        strata = pool[strata_col] if strata_col else None
+        selected = simulate_selection(composite, selection_rate, strata)
+        impact = adverse_impact_table(
+            pool.assign(_selected=selected.astype(float), _composite=composite), "_selected", "_composite"
+        ).assign(weighting="current")
+        impact = impact.rename(columns={"flag": "impact_flag"})
+        impact["baseline_impact_ratio"] = impact["impact_ratio"]
+        impact["lowered_below_baseline"] = False
+        impact["flag"] = False
+        flagged_rows = impact[impact["impact_flag"].astype(bool)]
+        flags = [
+            {
+                "kind": "existing_impact",
+                "weighting": "current",
+                "metric": r.metric,
+                "dimension": r.dimension,
+                "group": r.group,
+                "message_key": r.message_key,
+                "message_params": r.message_params,
+            }
+            for r in flagged_rows.itertuples(index=False)
+        ]
+        table = _labelled(impact)
+        return table, _named_flags(flags), False, bool(len(flags))
+    gate = gate_change(pool, current, recommended, competencies, selection_rate, strata_col, n_boot, seed)
+    impact = gate.impact.assign(weighting=gate.impact["weighting"].replace({"proposed": "recommended"}))
+    impact = impact.rename(columns={"flag": "impact_flag"})
+    changes = gate.changes.rename(columns={"p_adjusted": "p_adjusted_change", "flag": "change_flag"})
+    base = changes[["dimension", "group", "current_impact_ratio"]].rename(
+        columns={"current_impact_ratio": "baseline_impact_ratio"}
+    )
+    impact = impact.merge(base, on=["dimension", "group"], how="left")
+    change_cols = [
+        "change",
+        "change_ci_low",
+        "change_ci_high",
+        "p_lowered",
+        "p_adjusted_change",
+        "lowered",
+        "change_flag",
     ]
+    impact = impact.merge(changes[["dimension", "group", *change_cols]], on=["dimension", "group"], how="left")
+    is_rec = impact["weighting"] == "recommended"
+    impact["lowered_below_baseline"] = is_rec & impact["lowered"].astype("boolean").fillna(False).astype(bool)
+    impact["flag"] = is_rec & impact["change_flag"].astype("boolean").fillna(False).astype(bool)
+    for col in change_cols:
+        impact.loc[~is_rec, col] = np.nan if col not in ("lowered", "change_flag") else False
+    impact = impact.drop(columns=["lowered", "change_flag"])
+    frames.append(impact)
+    for name, weights in (("current", current), ("recommended", recommended)):
+        composite = composite_scores(pool, weights, competencies)
+        scoring = adverse_impact_table(pool.assign(_composite=composite), None, "_composite").assign(weighting=name)
+        frames.append(scoring.rename(columns={"flag": "impact_flag"}))
     table = pd.concat(frames, ignore_index=True)
-    key = ["metric", "dimension", "group_label"]
-    base = table[table["weighting"] == "current"][[*key, "impact_ratio"]].rename(
-        columns={"impact_ratio": "baseline_impact_ratio"}
+    table["metric"] = table["metric"].fillna("selection")
+    # Every row's baseline is the same group's ratio under the current weights, for its own metric.
+    base = table[table["weighting"] == "current"][["metric", "dimension", "group", "impact_ratio"]]
+    table = table.drop(columns=["baseline_impact_ratio"]).merge(
+        base.rename(columns={"impact_ratio": "baseline_impact_ratio"}), on=["metric", "dimension", "group"], how="left"
     )
-    table = table.merge(base, on=key, how="left")
-    table["lowered_below_baseline"] = (table["weighting"] == "recommended") & (
-        table["impact_ratio"] < table["baseline_impact_ratio"] - 1e-12
-    )
-    known = ~table["group_label"].astype(str).str.split(INTERSECTION_SEP).map(lambda parts: UNKNOWN in parts)
-    table["flag"] = (
-        table["lowered_below_baseline"]
-        & (table["impact_ratio"] < FOUR_FIFTHS)
-        & table["significant"].astype(bool)
-        & (table["n"] >= flag_min_group_n)
-        & known
-    )
-    table["selection_rate"] = selection_rate
-    return table
+    for col in ("flag", "lowered_below_baseline"):
+        table[col] = table[col].astype("boolean").fillna(False).astype(bool)
+    table = _labelled(table)
+    flags = gate.flags.to_dict("records")
+    return table, _named_flags(flags), bool(gate.flagged), bool(gate.existing_impact)
+
+
+def _named_flags(flags: list[dict]) -> list[dict]:
+    out = []
+    for f in flags:
+        f = dict(f)
+        f["dimension"] = DIMENSION_NAMES.get(f.get("dimension"), f.get("dimension"))
+        if f.get("weighting") == "proposed":
+            f["weighting"] = "recommended"
+        out.append(f)
+    return out
 
 
 def _weighting_vectors(rec, competencies: Sequence[str], blend_shares: Sequence[float]) -> dict[str, np.ndarray]:
@@ -226,8 +277,8 @@ def recommendation_tables(
     n_splits: int = DEFAULT_CV_SPLITS,
     early_leaver_policy: str = DEFAULT_EARLY_LEAVER_POLICY,
     blend_shares: Sequence[float] = DEFAULT_BLEND_SHARES,
-    flag_min_group_n: int = DEFAULT_FLAG_MIN_GROUP_N,
     seed: int = 0,
+    gate_boot: int = DEFAULT_GATE_BOOT,
 ) -> dict[str, pd.DataFrame]:
     """ml.recommendations, ml.recommendation_weights, ml.recommendation_validity, ml.fairness_gate,
     ml.tradeoff_front (validity vs lowest impact ratio over feasible weightings) and ml.recommendation_moments.
@@ -272,16 +323,22 @@ def recommendation_tables(
             rec.notes.append("no current weights on record; unit weights used as the current weights")
         ok = rec.fitted
         selection_rate = float(pool["hired"].astype(float).mean()) if len(pool) else float("nan")
-        gate = pd.DataFrame()
+        gate, flags, flagged, existing = pd.DataFrame(), [], False, False
         if len(pool) and np.isfinite(selection_rate):
-            gate = fairness_gate_table(
-                pool, current, rec.column("recommended") if ok else None, competencies, selection_rate, flag_min_group_n
-            ).assign(recommendation_id=rec_id, job_family=family)
+            gate, flags, flagged, existing = fairness_gate_table(
+                pool,
+                current,
+                rec.column("recommended") if ok else None,
+                competencies,
+                selection_rate,
+                strata_col="requisition_id" if "requisition_id" in pool.columns else None,
+                n_boot=gate_boot,
+                seed=seed,
+            )
+            gate = gate.assign(recommendation_id=rec_id, job_family=family, selection_rate=selection_rate)
             gates.append(gate)
-        flagged_rows = gate[gate["flag"]] if len(gate) else gate
-        flags = [_flag_text(r) for r in flagged_rows.itertuples(index=False)]
         flagged_groups = sorted(
-            {f"{r.metric}:{r.dimension}={r.group_label}" for r in flagged_rows.itertuples(index=False)}
+            {f"{f['metric']}:{f['dimension']}={f['group']}" for f in flags if f["kind"] == "lowered"}
         )
         row = {
             "recommendation_id": rec_id,
@@ -292,7 +349,8 @@ def recommendation_tables(
             "outcome_mix": _json(outcome_mix),
             "lambda": rec.lam if ok else np.nan,
             "max_change": max_change,
-            "flagged": bool(flags),
+            "flagged": flagged,
+            "existing_impact": existing,
             "flags": _json(flags),
             "flagged_groups": _json(flagged_groups),
             "effective_from_suggested": next_quarter_start(as_of) if rec.status == STATUS_RECOMMENDED else None,

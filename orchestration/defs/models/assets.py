@@ -59,7 +59,8 @@ class RecommendationConfig(dg.Config):
     # "floor": a hire who left before a review counts as the lowest rating; "exclude": such hires are left out.
     early_leaver_policy: str = pipeline.DEFAULT_EARLY_LEAVER_POLICY
     blend_shares: list[float] = Field(default_factory=lambda: list(pipeline.DEFAULT_BLEND_SHARES))
-    flag_min_group_n: int = pipeline.DEFAULT_FLAG_MIN_GROUP_N
+    # Paired bootstrap resamples of the fairness gate's change test (ml.fairness.gate_change).
+    gate_boot: int = pipeline.DEFAULT_GATE_BOOT
     seed: int = 0
 
 
@@ -174,7 +175,7 @@ def recommendation_assets(context: dg.AssetExecutionContext, config: Recommendat
             n_splits=config.cv_splits,
             early_leaver_policy=config.early_leaver_policy,
             blend_shares=config.blend_shares,
-            flag_min_group_n=config.flag_min_group_n,
+            gate_boot=config.gate_boot,
             seed=config.seed,
         )
         fit_seconds = round(time.perf_counter() - started, 2)
