@@ -22,6 +22,8 @@ from ingestion import reasons
 from ingestion.readers import FileRejected, Limits, check_regular_file, check_zip, confine_relative, sniff_text
 
 DOCUMENT_SUFFIXES = (".pdf", ".docx", ".txt")
+# Starting Python and importing pypdf and python-docx takes ~0.5 s, several seconds on a loaded machine.
+_STARTUP_TIMEOUT_S = 60
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -125,6 +127,10 @@ class _Parser:
                 cwd=PROJECT_ROOT,
             )
             self._memory_mb = memory_mb
+            # The child says when its libraries are loaded, so a document's time limit counts parsing, not start-up.
+            if self._read_line(self._proc, time.monotonic() + _STARTUP_TIMEOUT_S) != b'{"ready": true}\n':
+                self.close()
+                raise DocumentError(f"the document parser did not start within {_STARTUP_TIMEOUT_S} s")
         return self._proc
 
     @staticmethod
@@ -171,7 +177,12 @@ def worker_main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # pypdf logs each oddity of a damaged file as a warning; the reply carries what matters.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    import docx  # noqa: F401
+    import pypdf  # noqa: F401
+
     out = sys.stdout.buffer
+    out.write(b'{"ready": true}\n')
+    out.flush()
     for line in sys.stdin.buffer:
         request = json.loads(line)
         path = Path(request["path"])
