@@ -260,6 +260,15 @@ def fmt_p(p: float) -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def displayed_change(from_ratio: float, to_ratio: float, decimals: int = DISPLAY_DECIMALS) -> tuple[str, str, bool]:
+    """Both ratios as shown (same rounding) and whether the shown value falls: (from, to, shown_lower).
+
+    A change is only called a fall when the rounded values differ, so no text reads "falls from 0.55 to 0.55".
+    """
+    a, b = fmt_ratio(from_ratio, decimals), fmt_ratio(to_ratio, decimals)
+    return a, b, a != "n/a" and b != "n/a" and float(b) < float(a)
+
+
 def _params_json(params: Mapping) -> str:
     return json.dumps(dict(params), ensure_ascii=False, sort_keys=True)
 
@@ -559,8 +568,9 @@ def _permutation_adjusted(
 
     def family_t(count_pairs) -> np.ndarray:
         """T of every eligible (dimension, code), columns in dims order."""
-        return np.concatenate([stat(x, n, dims[di])[:, dims[di].eligible] for di, (x, n) in enumerate(count_pairs)],
-                              axis=1)
+        return np.concatenate(
+            [stat(x, n, dims[di])[:, dims[di].eligible] for di, (x, n) in enumerate(count_pairs)], axis=1
+        )
 
     columns = [(di, c) for di, d in enumerate(dims) for c in np.flatnonzero(d.eligible)]
     col_of = {key: j for j, key in enumerate(columns)}
@@ -613,7 +623,9 @@ def _permutation_adjusted(
                 perm = np.empty_like(shuffled)
                 perm[:, order_s] = shuffled
                 permuted = [(y0[m][perm], valid[m][perm]) for m in range(len(ys))]
-                yield [(counts(permuted[d.metric][0], di), counts(permuted[d.metric][1], di)) for di, d in enumerate(dims)]
+                yield [
+                    (counts(permuted[d.metric][0], di), counts(permuted[d.metric][1], di)) for di, d in enumerate(dims)
+                ]
                 done += size
 
     t_perm = np.concatenate([family_t(pairs) for pairs in chunks()], axis=0)
@@ -1198,12 +1210,12 @@ def gate_change(
     changes["p_adjusted"] = adjust_pvalues(changes["p_lowered"].to_numpy(float), change_adjust)
     changes["adjust_method"] = change_adjust
     changes["n_tests"] = int(changes["p_lowered"].notna().sum())
-    shown_c = changes["current_impact_ratio"].map(fmt_ratio)
-    shown_p = changes["proposed_impact_ratio"].map(fmt_ratio)
-    shown_lower = pd.Series(
-        [(a != "n/a" and b != "n/a" and float(b) < float(a)) for a, b in zip(shown_c, shown_p, strict=True)],
-        index=changes.index,
-    )
+    shown = [
+        displayed_change(a, b)
+        for a, b in zip(changes["current_impact_ratio"], changes["proposed_impact_ratio"], strict=True)
+    ]
+    shown_c, shown_p = [item[0] for item in shown], [item[1] for item in shown]
+    shown_lower = pd.Series([item[2] for item in shown], index=changes.index)
     changes["lowered"] = (changes["p_adjusted"] < alpha).fillna(False).astype(bool) & shown_lower
     changes["flag"] = changes["lowered"] & (changes["proposed_impact_ratio"] < FOUR_FIFTHS) & changes["eligible"]
     changes["method"] = method

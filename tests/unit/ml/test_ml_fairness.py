@@ -45,6 +45,10 @@ def test_recruiting_hire_rates_by_gender_against_direct_computation():
     # Fisher's exact test on the same 2x2 table agrees that the gap is significant.
     assert stats.fisher_exact([[78, 494 - 78], [108, 472 - 108]]).pvalue < 0.01
     assert out.loc["F", "significant"] and np.isnan(out.loc["M", "p_value"])
+    # Fisher's exact p on the same table, through two_proportion_test forced to the exact test.
+    test, p_fisher = two_proportion_test(78, 494, 108, 472, min_expected=np.inf)
+    assert test == "fisher_exact" and p_fisher == pytest.approx(0.0055, abs=5e-5)
+    assert round(out.loc["F", "impact_ratio"], 3) == 0.690
 
 
 def test_hand_table_z_test():
@@ -83,10 +87,20 @@ def test_unknown_groups_intersections_and_reference_choice():
 
 
 def test_zero_reference_rate_gives_nan_with_reason():
-    df = _table({("F", "a"): (0, 10), ("M", "a"): (0, 10)})
+    df = _table({("F", "a"): (0, 40), ("M", "a"): (0, 40)})
     out = rate_table(df, "hired", ["sex"])
     assert out["impact_ratio"].isna().all()
     assert (out["reason"] == "reference group rate is 0").all()
+    assert not out["flag"].any()
+
+
+def test_no_group_reaches_the_floor_gives_nan_not_a_small_reference():
+    # The old rule fell back to the best small group; 10 people cannot be the yardstick.
+    df = _table({("F", "a"): (1, 10), ("M", "a"): (5, 10)})
+    out = rate_table(df, "hired", ["sex"])
+    assert out["reference_group"].isna().all() and out["impact_ratio"].isna().all()
+    assert out["reason"].str.contains("no known group reaches the floor of 30").all()
+    assert out["n"].tolist() == [10, 10] and out["excluded_small"].all()
 
 
 def test_scoring_rate_is_share_strictly_above_median():
