@@ -82,30 +82,11 @@ HIRES_SQL = """
     order by hires.employee_key
 """
 
+# marts.applicant_pool computes the pool (latest completed, scored interview per candidate x family, with sex,
+# ethnicity and `hired`) once, in dbt, so the review desk's what-if reads exactly the rows the model saw.
 APPLICANTS_SQL = """
-    with ranked as (
-        select
-            interviews.*,
-            row_number() over (
-                partition by interviews.candidate_key, interviews.job_family
-                order by interviews.started_at desc, interviews.interview_id desc
-            ) as pool_rank
-        from marts.interviews as interviews
-        where interviews.is_completed and interviews.composite_score is not null
-    ),
-    hired as (
-        select distinct candidate_key, job_family from marts.hires where candidate_key is not null
-    )
-    select
-        ranked.* exclude (pool_rank),
-        candidates.gender,
-        candidates.ethnicity,
-        hired.candidate_key is not null as hired
-    from ranked
-    inner join marts.candidates as candidates on ranked.candidate_key = candidates.candidate_key
-    left join hired on ranked.candidate_key = hired.candidate_key and ranked.job_family = hired.job_family
-    where ranked.pool_rank = 1
-    order by ranked.job_family, ranked.candidate_key
+    select * from marts.applicant_pool
+    order by job_family, candidate_key
 """
 
 # The analysable transcripts: candidates with recording consent and no recording erasure. The segments, their

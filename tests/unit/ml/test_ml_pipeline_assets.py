@@ -62,6 +62,8 @@ def warehouse(tmp_path_factory):
         for name, frame in {
             "marts.hires": hires.drop(columns=["gender", "ethnicity", "hired"]),
             "marts.interviews": interviews,
+            # small_world's applicants are one row per candidate x family already: the pool dbt would build.
+            "marts.applicant_pool": applicants,
             "marts.candidates": candidates,
             "marts.job_families": weights,
             "staging.stg_interview_vendor__transcript_segments": segments,

@@ -94,10 +94,17 @@ def _day(day: int) -> dict[str, pd.DataFrame]:
         received_at=lambda f: pd.to_datetime(f["landed_on"]),
         loaded_at=lambda f: pd.to_datetime(f["landed_on"]) + pd.Timedelta(hours=2),
     )
+    analysable = interview_frame[interview_frame["candidate_key"].isin(candidates["candidate_key"])]
+    hires = pd.DataFrame({"candidate_key": ["c2"], "job_family": ["customer_service"]})
+    # marts.applicant_pool as dbt builds it: each candidate has one interview per family here, so it is the latest.
+    pool = analysable.merge(candidates[["candidate_key", "gender", "ethnicity"]], on="candidate_key").merge(
+        hires.assign(hired=True), on=["candidate_key", "job_family"], how="left"
+    )
     return {
         "marts.candidates": candidates,
-        "marts.interviews": interview_frame[interview_frame["candidate_key"].isin(candidates["candidate_key"])],
-        "marts.hires": pd.DataFrame({"candidate_key": ["c2"], "job_family": ["customer_service"]}),
+        "marts.interviews": analysable,
+        "marts.hires": hires,
+        "marts.applicant_pool": pool.assign(hired=pool["hired"].eq(True)),
         "staging.stg_interview_vendor__transcript_segments": segment_frame,
         "staging.stg_ats__resumes": resume_frame,
         "raw.load_log": pd.DataFrame(
