@@ -1,6 +1,7 @@
 """Model assets: read marts, fit, write ml.* with a version per run; the logic lives in ml/pipeline/."""
 
 import time
+from pathlib import Path
 
 import dagster as dg
 import numpy as np
@@ -14,6 +15,7 @@ from ml.complaints import DEFAULT_DISPERSION_THRESHOLD
 from ml.outputs import write_model_output
 from ml.validity import SUPERVISOR_RATING_RELIABILITY
 from ml.weights import DEFAULT_MIN_HIRES
+from orchestration import audit
 
 
 def _marts(*names: str) -> list[dg.AssetKey]:
@@ -310,6 +312,34 @@ def complaint_asset(
     return dg.MaterializeResult(metadata={"model_version": version, "rows": len(table), **metrics})
 
 
+@dg.asset(
+    key=["ml", "fairness_thresholds"],
+    deps=POOL_MARTS,
+    group_name="ml",
+    kinds={"python", "duckdb"},
+    pool="duckdb_writer",
+)
+def fairness_thresholds_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    """Pass rates and impact ratios per group at composite cut-offs (the Fairness audit page's threshold view)."""
+    with warehouse.get_connection() as con:
+        table = audit.threshold_rows(audit.load_pool(con))
+        version = write_model_output(con, "fairness_thresholds", table, context.run_id, {"quantiles": "0.05-0.95"})
+    return dg.MaterializeResult(metadata={"model_version": version, "rows": len(table)})
+
+
+@dg.asset(
+    key=["ml", "audit_reports"], deps=POOL_MARTS, group_name="ml", kinds={"python", "duckdb"}, pool="duckdb_writer"
+)
+def audit_reports_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    """Each job family's bias-audit report (PDF and HTML) of the last 12 months of data, for the audit page."""
+    with warehouse.get_connection() as con:
+        table = audit.nightly_reports(con, Path(warehouse.database))
+        version = audit.write_reports_table(con, table, context.run_id, {"months": audit.NIGHTLY_MONTHS})
+    return dg.MaterializeResult(
+        metadata={"model_version": version, "families": int(table["job_family"].nunique()), "rows": len(table)}
+    )
+
+
 model_assets = [
     rater_agreement_asset,
     validity_asset,
@@ -317,4 +347,6 @@ model_assets = [
     turnover_assets,
     text_assets,
     complaint_asset,
+    fairness_thresholds_asset,
+    audit_reports_asset,
 ]
