@@ -12,6 +12,7 @@ Decision order is `decision_id` (SQLite AUTOINCREMENT: strictly increasing, neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import numbers
@@ -20,7 +21,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +32,7 @@ import pandas as pd
 from dashboards.auth import DECIDER_ROLES, PAGES, ROLES, check_password_policy, hash_password
 from dashboards.i18n import DEFAULT_LANGUAGE, LANGUAGES, LocalizedError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Long enough to ride out another session's write (each is one short transaction), short enough to fail visibly.
 BUSY_TIMEOUT_MS = 5_000
 
@@ -124,6 +125,17 @@ _MIGRATIONS: dict[int, tuple[str, ...]] = {
         begin select raise(abort, 'access_log is append-only'); end
         """,
     ),
+    # Every decision records the fairness gate's verdict it was taken against (gate_json), and an edit the
+    # fingerprint of the evaluation of its own weights: the file itself refuses an edit that was never evaluated.
+    2: (
+        "alter table review_decisions add column gate_json text",
+        "alter table review_decisions add column evaluation_fingerprint text",
+        """
+        create trigger review_decisions_edit_evaluated before insert on review_decisions
+        when new.decision = 'edited' and (new.evaluation_fingerprint is null or new.gate_json is null)
+        begin select raise(abort, 'an edited decision needs the gate evaluation of its own weights'); end
+        """,
+    ),
 }
 
 _DECISION_COLUMNS = (
@@ -139,6 +151,8 @@ _DECISION_COLUMNS = (
     "flag_acknowledged",
     "decided_by",
     "decided_at",
+    "gate_json",
+    "evaluation_fingerprint",
 )
 _ACCESS_COLUMNS = ("log_id", "at", "username", "page", "candidate_key", "action")
 
@@ -171,6 +185,97 @@ class Decision:
     flag_acknowledged: bool
     decided_by: str
     decided_at: str
+    gate: dict | None = None
+    evaluation_fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class GateEvaluation:
+    """The fairness gate's verdict on one weighting, as the reviewer was shown it before deciding.
+
+    Made by `evaluation_of` right after the what-if ran; its fingerprint binds the verdict to the exact weights
+    and recommendation it was computed for, so the store can refuse a decision whose weights (or verdict) are not
+    the ones evaluated. flags are the texts the reviewer read (their language); flagged_groups the group names
+    (codes and translations) a reason may name; detail the language-free record (flag keys and parameters, the
+    figures shown) written to the decision's gate_json.
+    """
+
+    recommendation_id: str
+    weights: Mapping[str, float]
+    flagged: bool
+    flags: tuple[str, ...]
+    flagged_groups: tuple[str, ...]
+    existing_impact: bool
+    fingerprint: str
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _evaluation_fingerprint(
+    recommendation_id: str,
+    weights: Mapping[str, float],
+    flagged: bool,
+    flags: Sequence[str],
+    flagged_groups: Sequence[str],
+    existing_impact: bool,
+) -> str:
+    # Exact floats (repr round-trips): any change to a weight after the evaluation is a different weighting.
+    canonical = json.dumps(
+        {
+            "recommendation_id": recommendation_id,
+            "weights": {str(k): float(v) for k, v in weights.items()},
+            "flagged": bool(flagged),
+            "flags": [str(f) for f in flags],
+            "flagged_groups": [str(g) for g in flagged_groups],
+            "existing_impact": bool(existing_impact),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def evaluation_of(
+    recommendation_id: str,
+    weights: Mapping[str, float],
+    *,
+    flagged: bool,
+    flags: Sequence[str] = (),
+    flagged_groups: Sequence[str] = (),
+    existing_impact: bool = False,
+    detail: Mapping[str, Any] | None = None,
+) -> GateEvaluation:
+    """The gate's verdict on `weights`, fingerprinted for record_decision."""
+    weights = {str(k): float(v) for k, v in weights.items()}
+    flags = tuple(str(f).strip() for f in flags if str(f).strip())
+    groups = tuple(str(g).strip() for g in flagged_groups if str(g).strip())
+    return GateEvaluation(
+        recommendation_id=str(recommendation_id),
+        weights=weights,
+        flagged=bool(flagged),
+        flags=flags,
+        flagged_groups=groups,
+        existing_impact=bool(existing_impact),
+        fingerprint=_evaluation_fingerprint(recommendation_id, weights, flagged, flags, groups, existing_impact),
+        detail=dict(detail or {}),
+    )
+
+
+def _check_evaluation(evaluation: GateEvaluation, recommendation_id: str, weights: Mapping[str, float] | None) -> None:
+    """Refuse an evaluation of another recommendation, of other weights, or altered after it was made."""
+    if evaluation.recommendation_id != recommendation_id:
+        raise LocalizedError("error.evaluation_other_recommendation")
+    if weights is not None and {str(k): float(v) for k, v in weights.items()} != dict(evaluation.weights):
+        raise LocalizedError("error.weights_not_evaluated")
+    expected = _evaluation_fingerprint(
+        recommendation_id,
+        evaluation.weights,
+        evaluation.flagged,
+        evaluation.flags,
+        evaluation.flagged_groups,
+        evaluation.existing_impact,
+    )
+    if expected != evaluation.fingerprint:
+        raise LocalizedError("error.evaluation_altered")
 
 
 def _utc_now() -> datetime:
@@ -445,14 +550,21 @@ class AppState:
         flagged_groups: Sequence[str] = (),
         flag_acknowledged: bool = False,
         recommended_weights: Mapping[str, float] | None = None,
+        evaluation: GateEvaluation | None = None,
     ) -> Decision:
         """Append one review decision after checking it; raises LocalizedError (a ValueError) on any rule broken.
 
         Rules: `decided_by` is an enabled user whose role may review; a reason of at least MIN_REASON_LENGTH;
         approved/edited carry `weights` (non-negative, sum 1) and `effective_from` no earlier than today (UTC), and a
         rejection carries neither; if `recommended_weights` is given, approved weights must equal them and edited
-        weights must differ on the same competencies; a flagged recommendation (`flagged=True` with its `flags`
-        texts) is approved or edited only with `flag_acknowledged=True` and a reason that passes `check_flag_reason`.
+        weights must differ on the same competencies.
+
+        The fairness gate, one rule for every path: the verdict is `evaluation` (an evaluation_of the weights the
+        reviewer was shown), or for an approval or rejection the recommendation's own `flagged` / `flags` /
+        `flagged_groups`. An edit must carry the evaluation of exactly its weights (else refused: an edited
+        weighting is judged by the gate like any other). A flagged verdict is approved or edited only with
+        `flag_acknowledged=True` and a reason that passes `check_flag_reason` against that verdict's flag texts.
+        A rejection records the verdict it rejected. The verdict is stored in gate_json.
         """
         recommendation_id = _text(recommendation_id, "recommendation_id")
         job_family = _text(job_family, "job_family")
@@ -461,6 +573,21 @@ class AppState:
         reason = _text(reason, "reason")
         if len(reason) < MIN_REASON_LENGTH:
             raise LocalizedError("error.reason_too_short", min=MIN_REASON_LENGTH)
+        clean: dict[str, float] | None = None
+        if decision in WEIGHT_DECISIONS:
+            if weights is None:
+                raise LocalizedError("error.weights_required")
+            clean = validate_weights(weights)
+        elif weights is not None or effective_from is not None:
+            raise LocalizedError("error.rejection_has_weights")
+        if evaluation is not None:
+            if flagged or flags or flagged_groups:
+                # Two verdicts could disagree; the store takes the gate's verdict from one place only.
+                raise ValueError("pass the gate's verdict once: as evaluation, or as flagged / flags")
+            _check_evaluation(evaluation, recommendation_id, clean)
+            flagged, flags, flagged_groups = evaluation.flagged, evaluation.flags, evaluation.flagged_groups
+        elif decision == "edited":
+            raise LocalizedError("error.edit_not_evaluated")
         flag_texts = tuple(str(f).strip() for f in flags if str(f).strip())
         if flagged and not flag_texts:
             raise LocalizedError("error.flag_texts_missing")
@@ -468,10 +595,7 @@ class AppState:
 
         weights_json: str | None = None
         effective: date | None = None
-        if decision in WEIGHT_DECISIONS:
-            if weights is None:
-                raise LocalizedError("error.weights_required")
-            clean = validate_weights(weights)
+        if clean is not None:
             if recommended_weights is not None:
                 _check_against_recommendation(decision, clean, validate_weights(recommended_weights))
             weights_json = json.dumps(clean, sort_keys=True)
@@ -485,19 +609,29 @@ class AppState:
                 if not flag_acknowledged:
                     raise LocalizedError("error.flag_not_acknowledged")
                 check_flag_reason(reason, flag_texts, flagged_groups)
-        elif weights is not None or effective_from is not None:
-            raise LocalizedError("error.rejection_has_weights")
 
         decider = self.get_user(_text(decided_by, "decided_by"))
         if decider is None or decider.disabled or decider.role not in DECIDER_ROLES:
             raise LocalizedError("error.not_a_reviewer", username=_normalize_username(decided_by))
 
+        gate = None
+        if evaluation is not None:
+            gate = {
+                **evaluation.detail,
+                "weights": dict(evaluation.weights),
+                "flagged": evaluation.flagged,
+                "existing_impact": evaluation.existing_impact,
+                "flags": list(evaluation.flags),
+                "fingerprint": evaluation.fingerprint,
+            }
+        gate_json = json.dumps(gate, ensure_ascii=False, sort_keys=True, default=str) if gate is not None else None
+        fingerprint = evaluation.fingerprint if evaluation is not None else None
         decided_at = now.isoformat(timespec="microseconds")
         with self._write() as conn:
             cur = conn.execute(
                 "insert into review_decisions (recommendation_id, job_family, decision, weights_json, effective_from,"
-                " reason, flagged, flags_json, flag_acknowledged, decided_by, decided_at)"
-                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reason, flagged, flags_json, flag_acknowledged, decided_by, decided_at, gate_json,"
+                " evaluation_fingerprint) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     recommendation_id,
                     job_family,
@@ -510,6 +644,8 @@ class AppState:
                     int(bool(flag_acknowledged)),
                     decider.username,
                     decided_at,
+                    gate_json,
+                    fingerprint,
                 ),
             )
             decision_id = cur.lastrowid
@@ -526,6 +662,8 @@ class AppState:
             flag_acknowledged=bool(flag_acknowledged),
             decided_by=decider.username,
             decided_at=decided_at,
+            gate=json.loads(gate_json) if gate_json else None,
+            evaluation_fingerprint=fingerprint,
         )
 
     def decisions(self, job_family: str | None = None) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -13,11 +14,13 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
+from dashboards import app_state
 from dashboards.app_state import (
     FLAGGED_REASON_MIN_LENGTH,
     SCHEMA_VERSION,
     AppState,
     check_flag_reason,
+    evaluation_of,
     validate_weights,
 )
 from dashboards.i18n import LocalizedError
@@ -61,6 +64,20 @@ def approve(state: AppState, **kw):
     return state.record_decision(**args)
 
 
+EDITED = {"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4}
+
+
+def evaluated(weights=EDITED, flagged=False, flags=(), recommendation_id="rec-sales-1", **kw):
+    """The gate's verdict on `weights`, as the desk's what-if hands it to the store."""
+    return evaluation_of(recommendation_id, weights, flagged=flagged, flags=flags, **kw)
+
+
+def edit(state: AppState, weights=EDITED, evaluation=None, **kw):
+    """An edited decision carrying the evaluation of its own weights (unless told otherwise)."""
+    kw.setdefault("reason", "Teamwork predicts retention here better than the model credits.")
+    return approve(state, decision="edited", weights=weights, evaluation=evaluation or evaluated(weights), **kw)
+
+
 # schema
 
 
@@ -72,7 +89,7 @@ def test_schema_is_created_once_and_reopening_is_idempotent(tmp_path):
         versions = conn.execute("select version from schema_version").fetchall()
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type in ('table', 'view')")}
         mode = conn.execute("pragma journal_mode").fetchone()[0]
-    assert versions == [(SCHEMA_VERSION,)]
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     assert {"users", "review_decisions", "access_log", "schema_version", "latest_review_decisions"} <= tables
     assert mode == "wal"
 
@@ -297,15 +314,10 @@ def test_weights_are_checked_against_the_recommendation(state):
             recommended_weights=recommended,
         )
     with pytest.raises(LocalizedError, match="use Approve"):
-        approve(state, decision="edited", weights=WEIGHTS, recommended_weights=recommended)
+        edit(state, weights=WEIGHTS, recommended_weights=recommended)
     with pytest.raises(LocalizedError, match="same competencies"):
-        approve(state, decision="edited", weights={"communication": 1.0}, recommended_weights=recommended)
-    edited = approve(
-        state,
-        decision="edited",
-        weights={"communication": 0.4, "logical_thinking": 0.2, "teamwork": 0.4},
-        recommended_weights=recommended,
-    )
+        edit(state, weights={"communication": 1.0}, recommended_weights=recommended)
+    edited = edit(state, recommended_weights=recommended)
     assert edited.decision == "edited"
 
 
@@ -360,11 +372,9 @@ def test_flagged_reason_in_chinese(state):
 
 def test_flagged_edit_needs_the_same_care_and_rejection_does_not(state):
     with pytest.raises(LocalizedError) as err:
-        approve(
+        edit(
             state,
-            decision="edited",
-            flagged=True,
-            flags=FLAGS,
+            evaluation=evaluated(flagged=True, flags=FLAGS),
             flag_acknowledged=True,
             reason="Edited the weights to favour teamwork.",
         )
@@ -531,3 +541,112 @@ def test_an_open_reader_does_not_block_a_writer(state):
     reader.execute("commit")
     assert reader.execute("select count(*) from access_log").fetchone()[0] == 1
     reader.close()
+
+
+# review decisions: an edit is judged by the gate on its own weights
+
+
+def test_an_edit_without_the_evaluation_of_its_weights_is_refused(state):
+    with pytest.raises(LocalizedError) as err:
+        approve(state, decision="edited", weights=EDITED, reason="Teamwork matters more than the model says.")
+    assert err.value.key == "error.edit_not_evaluated"
+    # Evaluated weights that are not the recorded weights: the leader changed a number after the what-if ran.
+    other = {"communication": 0.5, "logical_thinking": 0.1, "teamwork": 0.4}
+    with pytest.raises(LocalizedError) as err:
+        edit(state, weights=other, evaluation=evaluated(EDITED))
+    assert err.value.key == "error.weights_not_evaluated"
+    with pytest.raises(LocalizedError) as err:
+        edit(state, evaluation=evaluated(recommendation_id="rec-ops-1"))
+    assert err.value.key == "error.evaluation_other_recommendation"
+    # A verdict changed after it was made (flag dropped) no longer matches its fingerprint.
+    flagged = evaluated(flagged=True, flags=FLAGS)
+    with pytest.raises(LocalizedError) as err:
+        edit(state, evaluation=dataclasses.replace(flagged, flagged=False, flags=()))
+    assert err.value.key == "error.evaluation_altered"
+    with pytest.raises(LocalizedError) as err:
+        edit(state, evaluation=dataclasses.replace(evaluated(), weights=dict(other)), weights=other)
+    assert err.value.key == "error.evaluation_altered"
+    assert state.decisions().empty
+
+
+def test_a_flagged_edit_needs_the_acknowledgement_and_a_reason_addressing_its_own_flags(state):
+    flags = ("The proposed weights lower the selection impact ratio of female (sex) from 0.88 to 0.70.",)
+    verdict = evaluated(flagged=True, flags=flags, flagged_groups=("female", "女性"))
+    with pytest.raises(LocalizedError) as err:
+        edit(state, evaluation=verdict, reason=GOOD_FLAG_REASON)
+    assert err.value.key == "error.flag_not_acknowledged"
+    with pytest.raises(LocalizedError) as err:
+        edit(state, evaluation=verdict, flag_acknowledged=True, reason=flags[0] + " Accepted for now.")
+    assert err.value.key == "error.flag_reason_too_short"
+    with pytest.raises(LocalizedError) as err:
+        edit(
+            state,
+            evaluation=verdict,
+            flag_acknowledged=True,
+            reason="Teamwork predicts retention and the business needs it badly this year.",
+        )
+    assert err.value.key == "error.flag_reason_unaddressed"
+    reason = "We accept the lower rate for female applicants for one quarter and re-audit monthly."
+    d = edit(state, evaluation=verdict, flag_acknowledged=True, reason=reason)
+    assert d.flagged and d.flag_acknowledged and d.flags == flags
+    assert d.evaluation_fingerprint == verdict.fingerprint
+    row = state.decisions().iloc[0]
+    assert json.loads(row["flags_json"]) == list(flags)
+    gate = json.loads(row["gate_json"])
+    assert gate["flagged"] and gate["weights"] == EDITED and gate["fingerprint"] == verdict.fingerprint
+
+
+def test_the_edit_is_judged_by_its_own_verdict_not_the_recommendations(state):
+    # The recommendation was flagged, the edit fixes it: no acknowledgement needed, and the store keeps the edit's
+    # (clear) verdict. The gate's verdict comes from one place only.
+    d = edit(state, evaluation=evaluated(detail={"source": "whatif", "flag_rows": []}))
+    assert not d.flagged and d.gate["source"] == "whatif"
+    with pytest.raises(ValueError, match="once"):
+        edit(state, flagged=True, flags=FLAGS)
+
+
+def test_a_rejection_records_the_gate_state_it_rejected(state):
+    verdict = evaluated(WEIGHTS, flagged=True, flags=FLAGS, existing_impact=True)
+    d = state.record_decision(
+        "rec-sales-1",
+        "sales",
+        "rejected",
+        reason="Not while the female ratio falls.",
+        decided_by="lead",
+        evaluation=verdict,
+    )
+    assert d.weights is None and d.flagged and d.flags == FLAGS and not d.flag_acknowledged
+    row = state.decisions().iloc[0]
+    gate = json.loads(row["gate_json"])
+    assert gate["existing_impact"] and gate["flagged"] and row["evaluation_fingerprint"] == verdict.fingerprint
+
+
+def test_the_file_refuses_an_edit_without_an_evaluation(state):
+    with _raw(state) as conn, pytest.raises(sqlite3.IntegrityError, match="gate evaluation"):
+        conn.execute(
+            "insert into review_decisions (recommendation_id, job_family, decision, weights_json, effective_from,"
+            " reason, flagged, flags_json, flag_acknowledged, decided_by, decided_at)"
+            " values ('r', 'sales', 'edited', '{}', '2025-04-01', 'a reason that is long enough', 0, '[]', 0,"
+            " 'lead', '2025-03-10')"
+        )
+
+
+def test_a_version_1_store_is_migrated_and_keeps_its_decisions(tmp_path, monkeypatch):
+    path = tmp_path / "old.sqlite"
+    monkeypatch.setattr(app_state, "SCHEMA_VERSION", 1)
+    old = AppState(path, clock=lambda: NOW)
+    old.create_user("lead", PASSWORD, "talent_leader")
+    with _raw(old) as conn:
+        conn.execute(
+            "insert into review_decisions (recommendation_id, job_family, decision, weights_json, effective_from,"
+            " reason, flagged, flags_json, flag_acknowledged, decided_by, decided_at)"
+            " values ('rec-sales-1', 'sales', 'approved', ?, '2025-03-10', 'Validity rises from 0.21 to 0.29.', 0,"
+            " '[]', 0, 'lead', '2025-03-10T09:30:00')",
+            (json.dumps(WEIGHTS),),
+        )
+    monkeypatch.undo()
+    new = AppState(path, clock=lambda: NOW)
+    assert new.schema_version() == SCHEMA_VERSION
+    row = new.decisions().iloc[0]
+    assert row["decision"] == "approved" and row["gate_json"] is None
+    assert edit(new).decision == "edited"
