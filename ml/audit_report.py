@@ -33,6 +33,7 @@ from ml.fairness import (
     DEFAULT_PERMUTATIONS,
     FOUR_FIFTHS,
     INTERSECTION_SEP,
+    RATE_TABLE_COLUMNS,
     REFERENCE_FLOOR_N,
     REFERENCE_FLOOR_SHARE,
     SMALL_GROUP_N,
@@ -124,7 +125,7 @@ def build_report(
     table = (
         adverse_impact_table(frame, "_selected", "_score", adjust=adjust, alpha=alpha, n_perm=n_perm, seed=seed)
         if len(frame)
-        else pd.DataFrame(columns=["metric", "dimension", "group", "n", "is_unknown", "floor_n"])
+        else pd.DataFrame(columns=["metric", *RATE_TABLE_COLUMNS])
     )
     first = table[table["metric"] == table["metric"].iloc[0]] if len(table) else table
     unknown = {
@@ -433,7 +434,7 @@ def to_html(report: AuditReport) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 # Column widths (mm) of a results table on A4 portrait with 15 mm margins (180 mm).
-_COL_WIDTHS = (46, 17, 17, 13, 15, 24, 13, 35)
+_COL_WIDTHS = (46, 18, 17, 13, 15, 23, 13, 35)
 _COL_ALIGN = ("LEFT", *["RIGHT"] * 6, "LEFT")
 _EXCLUDED_WIDTHS = (25, 35, 70, 25, 25)
 _EXCLUDED_ALIGN = ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT")
@@ -485,17 +486,17 @@ def to_pdf(report: AuditReport) -> bytes:
 
     def h1(s: str) -> None:
         pdf.set_font(family, "B", 15)
-        pdf.multi_cell(0, 8, text(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, text(s), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
     def h2(s: str) -> None:
         pdf.ln(2)
         pdf.set_font(family, "B", 11)
-        pdf.multi_cell(0, 6, text(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, text(s), align="L", new_x="LMARGIN", new_y="NEXT")
 
     def para(s: str, size: float = 9) -> None:
         pdf.set_font(family, "", size)
-        pdf.multi_cell(0, 4.6, text(s), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4.6, text(s), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
 
     def items(pairs: list[tuple[str, str]]) -> None:
@@ -509,7 +510,7 @@ def to_pdf(report: AuditReport) -> bytes:
 
     def grid(caption: str, head, rows, widths, align) -> None:
         pdf.set_font(family, "B", 9)
-        pdf.multi_cell(0, 5, text(caption), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text(caption), align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(family, "", 7.5)
         with pdf.table(
             col_widths=widths,

@@ -22,35 +22,11 @@ from ingestion.settings import Settings
 
 # The nightly reports cover the twelve months up to the data's last day: LL144 wants an audit no older than a year.
 NIGHTLY_MONTHS = 12
-# marts.adverse_impact counts the same pool; marts.applicant_pool (when the warehouse has it) is this query.
+# The pool marts.adverse_impact and the weight model count: applicant_pool keeps each candidate's latest completed,
+# scored interview per family.
 POOL_SQL = """
-    with ranked as (
-        select
-            interviews.candidate_key,
-            interviews.job_family,
-            interviews.started_at,
-            interviews.composite_score,
-            row_number() over (
-                partition by interviews.candidate_key, interviews.job_family
-                order by interviews.started_at desc, interviews.interview_id desc
-            ) as pool_rank
-        from marts.interviews as interviews
-        where interviews.is_completed and interviews.composite_score is not null
-    ),
-    hired as (
-        select distinct candidate_key, job_family from marts.hires where candidate_key is not null
-    )
-    select
-        ranked.job_family,
-        ranked.started_at,
-        ranked.composite_score as composite,
-        candidates.gender as sex,
-        candidates.ethnicity,
-        hired.candidate_key is not null as hired
-    from ranked
-    inner join marts.candidates as candidates on ranked.candidate_key = candidates.candidate_key
-    left join hired on ranked.candidate_key = hired.candidate_key and ranked.job_family = hired.job_family
-    where ranked.pool_rank = 1
+    select job_family, started_at, composite_score as composite, gender as sex, ethnicity, hired
+    from marts.applicant_pool
 """
 REPORT_TABLE_COLUMNS = [
     "job_family",
@@ -82,7 +58,7 @@ def load_pool(con: duckdb.DuckDBPyConnection, start: dt.date | None = None, end:
 
 def data_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dt.date | None]:
     """What the numbers were read from, in words, and the last landed day."""
-    tables = "marts.interviews, marts.hires and marts.candidates"
+    tables = "marts.applicant_pool (from marts.interviews, marts.hires and marts.candidates)"
     if _exists(con, "ops", "publish_info"):
         run_id, published_at, landed = con.execute(
             "select run_id, published_at, landed_through from ops.publish_info"

@@ -2,8 +2,8 @@
     audit's rule (ml/fairness.py, which the integration tests hold this model to):
     - funnel steps (stage_name = a funnel stage or 'overall', metric 'selection'): counts from
       int_selections_counted;
-    - scored applicants (stage_name 'scored'): one row per candidate x job family, their latest completed,
-      scored interview (the pool ml/pipeline/frames.py reads); metric 'selection' = hired in the family,
+    - scored applicants (stage_name 'scored'): applicant_pool, one row per candidate x job family with their
+      latest completed, scored interview (the weight model's pool too); metric 'selection' = hired in the family,
       'scoring' = composite strictly above the median composite of the family's scored applicants.
     The reference is the highest-rate group with n >= floor_n = max(var('reference_floor_n'),
     ceil(var('reference_floor_share') x the pool)) and no 'unknown' part in its label (ties: larger n, then label).
@@ -21,65 +21,21 @@ step_counts as (
 
 ),
 
-interviews as (
+applicant_pool as (
 
-    select * from {{ ref('interviews') }}
-
-),
-
-hires as (
-
-    select * from {{ ref('hires') }}
-
-),
-
-candidates as (
-
-    select * from {{ ref('candidates') }}
-
-),
-
-scored_ranked as (
-
-    select
-        candidate_key,
-        job_family,
-        composite_score,
-        row_number() over (
-            partition by candidate_key, job_family
-            order by started_at desc, interview_id desc
-        ) as pool_rank
-    from interviews
-    where is_completed and composite_score is not null
-
-),
-
-hired as (
-
-    select distinct
-        candidate_key,
-        job_family
-    from hires
-    where candidate_key is not null
+    select * from {{ ref('applicant_pool') }}
 
 ),
 
 scored_applicants as (
 
     select
-        scored_ranked.job_family,
-        scored_ranked.composite_score,
-        hired.candidate_key is not null as is_hired,
-        coalesce(nullif(trim(candidates.gender), ''), 'unknown') as sex,
-        coalesce(nullif(trim(candidates.ethnicity), ''), 'unknown') as ethnicity
-    from scored_ranked
-    inner join candidates
-        on scored_ranked.candidate_key = candidates.candidate_key
-    left join hired
-        on
-            scored_ranked.candidate_key = hired.candidate_key
-            and scored_ranked.job_family = hired.job_family
-    where scored_ranked.pool_rank = 1
+        job_family,
+        composite_score,
+        hired as is_hired,
+        coalesce(nullif(trim(gender), ''), 'unknown') as sex,
+        coalesce(nullif(trim(ethnicity), ''), 'unknown') as ethnicity
+    from applicant_pool
 
 ),
 

@@ -314,7 +314,7 @@ def complaint_asset(
 
 @dg.asset(
     key=["ml", "fairness_thresholds"],
-    deps=POOL_MARTS,
+    deps=_marts("applicant_pool"),
     group_name="ml",
     kinds={"python", "duckdb"},
     pool="duckdb_writer",
@@ -328,7 +328,11 @@ def fairness_thresholds_asset(context: dg.AssetExecutionContext, warehouse: Duck
 
 
 @dg.asset(
-    key=["ml", "audit_reports"], deps=POOL_MARTS, group_name="ml", kinds={"python", "duckdb"}, pool="duckdb_writer"
+    key=["ml", "audit_reports"],
+    deps=_marts("applicant_pool"),
+    group_name="ml",
+    kinds={"python", "duckdb"},
+    pool="duckdb_writer",
 )
 def audit_reports_asset(context: dg.AssetExecutionContext, warehouse: DuckDBResource) -> dg.MaterializeResult:
     """Each job family's bias-audit report (PDF and HTML) of the last 12 months of data, for the audit page."""
