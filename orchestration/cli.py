@@ -145,6 +145,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     days = None
     if args.day:
         days = [dt.date.fromisoformat(args.day)]
+    problem = key_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     results = run_pipeline(settings, days)
     ok = all(results.values())
     print(
@@ -197,8 +201,164 @@ def cmd_status(args: argparse.Namespace) -> int:
         ).fetchall():
             counts = f"read {read:>10,}  loaded {loaded:>10,}  quarantined {quarantined:>8,}"
             print(f"  {source:<22} files {files:>6,}  {counts}")
+        published_erasures = (
+            con.execute("select * from ops.erasure_status").fetchall() if _has(con, "ops", "erasure_status") else []
+        )
     finally:
         con.close()
+    print_erasure_status(settings, published_erasures)
+    return 0
+
+
+def _has(con, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+        ).fetchall()[0][0]
+    )
+
+
+def print_erasure_status(settings: Settings, published: list[tuple]) -> None:
+    """Erasure requests by status, unresolved ones listed: from the warehouse when no run holds it (the latest
+    state), else as last published."""
+    import duckdb
+
+    from ingestion.erasure import status_rows
+
+    rows, source = published, "as last published"
+    if settings.warehouse.exists():
+        try:
+            con = duckdb.connect(str(settings.warehouse), read_only=True)
+        except duckdb.Error:
+            pass  # a run holds the warehouse: the published state stands
+        else:
+            try:
+                rows, source = status_rows(con), "now"
+            finally:
+                con.close()
+    if not rows:
+        print("Erasure requests: none")
+        return
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row[2]] = by_status.get(row[2], 0) + 1
+    unverified = sum(1 for r in rows if r[2] == "applied" and r[1] == "all" and r[8] is None)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+    print(f"Erasure requests ({source}): {summary}; {unverified} applied but not yet verified")
+    for request, scope, status, requested_at, _seen, attempts, _applied, retry_until, _verified in rows:
+        if status in ("unmatched", "expired", "pending"):
+            until = f"retried until {retry_until:%Y-%m-%d}" if status == "unmatched" else "no longer retried: check it"
+            print(
+                f"  {status.upper():<9} request {request} ({scope}) requested {requested_at:%Y-%m-%d}, "
+                f"{attempts} attempts, matched nothing; {until}"
+            )
+
+
+def key_problem(settings: Settings) -> str | None:
+    """Why the pseudonym key cannot be used for a run (missing with data present, not the data's key, rotation
+    unfinished), or None. Creates the key in a data home that holds no data yet."""
+    import duckdb
+
+    from ingestion.privacy import (
+        PseudonymKeyError,
+        key_fingerprint,
+        load_or_create_key,
+        read_key,
+        warehouse_fingerprint,
+        warehouse_has_data,
+    )
+
+    present, recorded = None, None
+    if settings.warehouse.exists():
+        try:
+            con = duckdb.connect(str(settings.warehouse), read_only=True)
+        except duckdb.Error:
+            return None  # a run holds it: that run's own check stands, and this one would queue behind it
+        try:
+            present, recorded = warehouse_has_data(con), warehouse_fingerprint(con)
+        finally:
+            con.close()
+    try:
+        key = load_or_create_key(settings.pseudonym_key_file, data_present=present)
+    except PseudonymKeyError as exc:
+        return str(exc)
+    if recorded is not None and recorded != key_fingerprint(key):
+        source = read_key(settings.pseudonym_key_file)[1]
+        return (
+            f"The pseudonym key from {source} (fingerprint {key_fingerprint(key)}) is not the key the warehouse's data "
+            f"was made with (fingerprint {recorded}, in ops.key_fingerprint). Use the original key; to change keys on "
+            "purpose run `talentloop key rotate`. Nothing was changed."
+        )
+    return None
+
+
+def cmd_erasure(args: argparse.Namespace) -> int:
+    """talentloop erasure verify ID [ID ...]: exit 0 when no byte of them is left, 1 on any hit, 2 when a file
+    could not be searched or the key is unusable."""
+    from ingestion.erasure_verify import format_report, verify
+    from ingestion.privacy import PseudonymKeyError, read_key
+
+    settings = Settings.from_env()
+    key, source = read_key(settings.pseudonym_key_file)
+    if key is None:
+        print(f"No pseudonym key ({source}): ids cannot be turned into pseudonyms to search for.", file=sys.stderr)
+        return 2
+    problem = key_problem(settings)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        report = verify(settings, args.ids, key, record=not args.keep_evidence)
+    except PseudonymKeyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(format_report(report, limit=args.max_hits))
+    if report.hits:
+        return 1
+    return 2 if report.incomplete else 0
+
+
+def cmd_key(args: argparse.Namespace) -> int:
+    """talentloop key check | rotate [--dry-run] [--force]."""
+    import duckdb
+
+    from ingestion.privacy import PseudonymKeyError, key_fingerprint, read_key, recorded_fingerprint
+
+    settings = Settings.from_env()
+    if args.key_command == "check":
+        key, source = read_key(settings.pseudonym_key_file)
+        print(f"Key: {source}" + (f", fingerprint {key_fingerprint(key)}" if key else " (missing)"))
+        print(f"Recorded in restricted/: {recorded_fingerprint(settings.pseudonym_key_file) or '(none)'}")
+        problem = key_problem(settings)
+        print(problem or "The key matches the data.")
+        return 2 if problem else 0
+    from ingestion.key_rotation import rotate
+    from orchestration.publish import publish_snapshot
+
+    try:
+        report = rotate(settings, dry_run=args.dry_run, force=args.force)
+    except PseudonymKeyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    verb = "Would re-key" if report.dry_run else "Re-keyed"
+    print(f"{verb} {sum(report.updated.values()):,} values ({report.mapped:,} pseudonyms mapped from landing/):")
+    for target, n in sorted(report.updated.items()):
+        print(f"  {target:<60} {n:>10,}")
+    if report.stale_tombstones:
+        print(
+            f"{report.stale_tombstones:,} erasure tombstones were made under the old key: they still record what was "
+            "erased, but no longer stop a row re-sent for those people (ask the source systems to erase them too)."
+        )
+    if report.dry_run:
+        return 0
+    print(f"Key {report.old_fingerprint} -> {report.new_fingerprint}; warehouse and restricted store compacted.")
+    if settings.current_snapshot() is not None:
+        con = duckdb.connect(str(settings.warehouse), config=settings.duckdb_config())
+        try:
+            path = publish_snapshot(con, settings.published, "key-rotation", only_this=True)
+        finally:
+            con.close()
+        print(f"Published {path.name} under the new key; older snapshots deleted.")
     return 0
 
 
@@ -234,8 +394,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="import a legacy HR export through a mapping (see `talentloop migrate -h`)")
     sub.add_parser("user", help="dashboard accounts: add, passwd, role, disable, list (see `talentloop user -h`)")
 
-    s = sub.add_parser("status", help="what is published, and what each source loaded")
+    s = sub.add_parser("status", help="what is published, what each source loaded, erasure requests")
     s.set_defaults(func=cmd_status)
+
+    e = sub.add_parser("erasure", help="erasure requests: verify that no byte of a person is left")
+    esub = e.add_subparsers(dest="erasure_command", required=True)
+    v = esub.add_parser("verify", help="search every file of the data home for the people of these requests")
+    v.add_argument("ids", nargs="+", metavar="ID", help="candidate ids as the erasure requests name them")
+    v.add_argument("--keep-evidence", action="store_true", help="keep the evidence in restricted/ after a pass")
+    v.add_argument("--max-hits", type=int, default=200, help="hits to list (all are counted)")
+    e.set_defaults(func=cmd_erasure)
+
+    k = sub.add_parser("key", help="the pseudonym key: check it against the data, or rotate it")
+    ksub = k.add_subparsers(dest="key_command", required=True)
+    ksub.add_parser("check", help="whether the key is the one the data was made with")
+    rot = ksub.add_parser("rotate", help="new key; re-pseudonymise every table and file consistently")
+    rot.add_argument("--dry-run", action="store_true", help="count what would be re-keyed, change nothing")
+    rot.add_argument("--force", action="store_true", help="rotate although erasures wait for verification")
+    k.set_defaults(func=cmd_key)
     return parser
 
 

@@ -14,7 +14,7 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_duckdb import DuckDBResource
 
-from ingestion.privacy import load_or_create_key
+from ingestion.privacy import checked_key, load_or_create_key
 from ingestion.settings import DBT_PROJECT_DIR, Settings
 
 
@@ -27,8 +27,11 @@ class TalentLoopHome(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return Settings(home=Path(self.home)).ensure()
 
-    def pseudonym_key(self) -> bytes:
-        return load_or_create_key(self.settings.pseudonym_key_file)
+    def pseudonym_key(self, con: duckdb.DuckDBPyConnection | None = None) -> bytes:
+        """The checked key (ingestion/privacy.py): with the warehouse connection, also against its fingerprint."""
+        if con is None:
+            return load_or_create_key(self.settings.pseudonym_key_file)
+        return checked_key(self.settings.pseudonym_key_file, con)
 
     def pii_connection(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.settings.pii_database))
