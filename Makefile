@@ -55,10 +55,11 @@ dagster: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.run --size $(SIZE) $(BENCH_ARGS)
 
-## bench-stats: the weight recommendation and fairness gate judged over many simulated worlds (SEEDS per size)
+## bench-stats: the weight recommendation and the fairness rules judged over many simulated worlds (SEEDS per size)
 SEEDS ?= 100
 bench-stats: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.stats.run --seeds $(SEEDS) $(BENCH_ARGS)
+	$(BIN)/python -m tests.benchmarks.stats.fairness_sim --seeds $$(( $(SEEDS) * 4 )) --gate-seeds $$(( $(SEEDS) * 2 ))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
