@@ -270,6 +270,8 @@ class Request:
     first_seen_at: dt.datetime | None = None
     status: str = PENDING
     applied_at: dt.datetime | None = None
+    attempts: int = 0
+    last_tried_at: dt.datetime | None = None
     deleted: dict[str, int] = field(default_factory=dict)
     files: dict[str, dict] = field(default_factory=dict)
     needles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -342,7 +344,7 @@ def apply_erasures(
         # landing file no row in the warehouse points to any more (an older erasure, a day not loaded) may still
         # hold them: every landing file is searched for their cleartext values.
         _learn(con, eraser, subject, by_fp, quarantined)
-        if eraser.sweep([r for r in erasing if r.key]):
+        if eraser.sweep([r for r in erasing if r.key], _swept_until(erasing)):
             _learn(con, eraser, subject, by_fp, [])
         _collect_needles(pii_con, subject, erasing)
         _erase_free_text(con, erasing)
@@ -387,6 +389,15 @@ def _learn(con, eraser, subject: Subject, by_fp: dict[str, Request], extra_files
         subject.relink()
         _cascade(con, subject, by_fp)
     return grown
+
+
+def _swept_until(requests: list[Request]) -> dt.datetime | None:
+    """Landing files older than this were searched for every one of these people already (each is a retry that
+    found nothing last time): only newer files need searching. None: search them all."""
+    tried = [r.last_tried_at for r in requests if r.key]
+    if not tried or any(t is None for t in tried) or any(r.status != UNMATCHED for r in requests if r.key):
+        return None
+    return min(tried)
 
 
 def _collect_needles(pii_con, subject: Subject, requests: list[Request]) -> None:
@@ -437,7 +448,7 @@ def _due_requests(con, salt: str) -> list[Request]:
     rows = con.execute(
         f"""
         select l.request_fp, any_value(r.candidate_id), l.scope, l.requested_at, l.first_seen_at, l.status,
-               l.applied_at
+               l.applied_at, l.attempts, l.last_tried_at
         from raw.erasure_log l
         join raw.erasure_requests r
           on l.request_fp = {_fp_sql("r.candidate_id")} and l.scope = coalesce(r.scope, 'all')

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -167,10 +168,10 @@ class FileEraser:
         for request_fp, n in counted.items():
             self.requests[request_fp].landing_rows = n
 
-    def sweep(self, requests) -> bool:
-        """Search every landing data file not read yet for the cleartext values of these requests' people (ids,
-        e-mails, phones, names): as bytes for text files, by value for Parquet and Excel. Files found join the
-        ones learn reads; whether any was found."""
+    def sweep(self, requests, since: dt.datetime | None = None) -> bool:
+        """Search every landing data file not read yet (changed after `since`, if given) for the cleartext values
+        of these requests' people (ids, e-mails, phones, names): as bytes for text files, by value for Parquet and
+        Excel. Files found join the ones learn reads; whether any was found."""
         from ingestion.erasure_verify import Matcher
 
         needles = {
@@ -190,7 +191,7 @@ class FileEraser:
             if not path.is_file() or path.suffix.lower() not in DATA_SUFFIXES or path.parent.name == "files":
                 continue
             rel = path.resolve().relative_to(root).as_posix()
-            if rel in self._files:
+            if rel in self._files or (since is not None and _changed_at(path) < since):
                 continue
             if _holds_any(path, matcher, lowered):
                 self._files.add(rel)
@@ -355,6 +356,11 @@ class FileEraser:
             # Someone else's row lost a reference to an erased person: recorded against one of them.
             first = next(iter(self.requests))
             self.requests[first].files.setdefault(rel, {})["references_emptied"] = len(blank)
+
+
+def _changed_at(path: Path) -> dt.datetime:
+    """When a file last changed, in UTC (as the ledger's times)."""
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
 
 
 def _holds_any(path: Path, matcher, lowered: set[str]) -> bool:
