@@ -14,11 +14,16 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from pathlib import Path
-
-import duckdb
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ingestion.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+# duckdb, pandas and ml are imported where they are used: `talentloop` builds every subcommand's parser, and
+# these imports would add seconds to each of its commands.
 
 # The nightly reports cover the twelve months up to the data's last day: LL144 wants an audit no older than a year.
 NIGHTLY_MONTHS = 12
@@ -44,6 +49,8 @@ REPORT_TABLE_COLUMNS = [
 def load_pool(con: duckdb.DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None) -> pd.DataFrame:
     """Scored applicants (job_family, started_at, composite, sex, ethnicity, hired) whose pool interview falls in
     [start, end] (interview dates; either bound may be None)."""
+    import pandas as pd
+
     pool = con.execute(f"select * from ({POOL_SQL}) as pool order by job_family, started_at").df()
     day = pd.to_datetime(pool["started_at"]).dt.date
     keep = pd.Series(True, index=pool.index)
@@ -58,6 +65,8 @@ def load_pool(con: duckdb.DuckDBPyConnection, start: dt.date | None = None, end:
 
 def data_source(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dt.date | None]:
     """What the numbers were read from, in words, and the last landed day."""
+    import pandas as pd
+
     tables = "marts.applicant_pool (from marts.interviews, marts.hires and marts.candidates)"
     if _exists(con, "ops", "publish_info"):
         run_id, published_at, landed = con.execute(
@@ -112,6 +121,8 @@ def family_report(
     n_perm: int | None = None,
 ):
     """The AuditReport of one family over [start, end] from a load_pool frame."""
+    import pandas as pd
+
     from ml import audit_report, fairness
 
     meta = audit_report.AuditMeta(
@@ -145,6 +156,8 @@ def write_report_files(report, out_dir: Path) -> list[Path]:
 
 
 def open_readonly(settings: Settings, warehouse: bool) -> tuple[duckdb.DuckDBPyConnection, Path]:
+    import duckdb
+
     path = settings.warehouse if warehouse else settings.current_snapshot()
     if path is None or not Path(path).exists():
         raise FileNotFoundError(
@@ -179,6 +192,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    import duckdb
+
     if args.end < args.start:
         print(f"--to {args.end} is before --from {args.start}")
         return 2
@@ -229,6 +244,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def nightly_period(data_through: dt.date, months: int = NIGHTLY_MONTHS) -> tuple[dt.date, dt.date]:
     """The `months` up to and including data_through."""
+    import pandas as pd
+
     start = (pd.Timestamp(data_through) - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date()
     return start, data_through
 
@@ -237,6 +254,8 @@ def nightly_reports(
     con: duckdb.DuckDBPyConnection, path: Path, audit_date: dt.date | None = None, n_perm: int | None = None
 ) -> pd.DataFrame:
     """ml.audit_reports rows: each family's PDF and HTML report of the last NIGHTLY_MONTHS months of data."""
+    import pandas as pd
+
     from ml import audit_report
 
     source, data_through = data_source(con, path)
@@ -294,6 +313,8 @@ THRESHOLD_COLUMNS = [
 def threshold_rows(pool: pd.DataFrame, families: Sequence[str] | None = None) -> pd.DataFrame:
     """ml.fairness_thresholds: per family, pass rates and impact ratios at the composite cut-offs of
     ml.fairness.threshold_table (the 5th to the 95th percentile in steps of 5)."""
+    import pandas as pd
+
     from ml.fairness import threshold_table
 
     frames = []

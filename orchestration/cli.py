@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 from ingestion.settings import Settings
+from orchestration import audit
 
 DAGSTER_YAML = """\
 # Written by talentloop: one run at a time, because DuckDB has one writer per file.
@@ -412,6 +413,8 @@ def build_parser() -> argparse.ArgumentParser:
     rot.add_argument("--dry-run", action="store_true", help="count what would be re-keyed, change nothing")
     rot.add_argument("--force", action="store_true", help="rotate although erasures wait for verification")
     k.set_defaults(func=cmd_key)
+
+    audit.add_parser(sub)
     return parser
 
 
