@@ -415,59 +415,161 @@ def profile_scores(scores: dict[str, float], strong: float, ctx: PageContext) ->
 
 # weight review
 
+# One colour per named weighting wherever the desk draws it (bars, points, the front).
+WEIGHTING_COLOURS = {
+    "current": "#7f7f7f",
+    "unit": "#9467bd",
+    "recommended": PALETTE[0],
+    "validity_max": PALETTE[1],
+    "edit": PALETTE[3],
+}
+WEIGHTING_SYMBOLS = {"current": "circle", "unit": "square", "recommended": "diamond", "validity_max": "star"}
 
-def weights(df: pd.DataFrame, ctx: PageContext) -> go.Figure:
-    names = [ctx.competency(c) for c in df["competency_code"]]
+
+def _error(values: pd.Series, low: pd.Series, high: pd.Series) -> dict:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": _none(high - values),
+        "arrayminus": _none(values - low),
+        "thickness": 1.5,
+        "width": 4,
+    }
+
+
+def weights(df: pd.DataFrame, ctx: PageContext, names: dict[str, str]) -> go.Figure:
+    """Current -> this cycle's step -> target per competency, the step's and the target's 95% intervals as bars.
+
+    df: ml.recommendation_weights rows (current_weight, recommended_weight, ci_low/high, target_weight,
+    target_ci_low/high); names: the display name of each weighting."""
+    labels = [ctx.competency(c) for c in df["competency_code"]]
     fig = go.Figure()
-    fig.add_trace(go.Bar(name=ctx.t("label.current_weights"), x=names, y=df["current_weight"], marker_color="#7f7f7f"))
     fig.add_trace(
         go.Bar(
-            name=ctx.t("label.recommended_weights"),
-            x=names,
-            y=df["recommended_weight"],
-            marker_color=PALETTE[0],
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": _none(df["ci_high"] - df["recommended_weight"]),
-                "arrayminus": _none(df["recommended_weight"] - df["ci_low"]),
-            },
+            name=names["current"], x=labels, y=_none(df["current_weight"]), marker_color=WEIGHTING_COLOURS["current"]
         )
     )
-    fig.update_layout(barmode="group")
-    fig.update_yaxes(title=ctx.t("label.weight"), tickformat=".0%", rangemode="tozero")
-    return _layout(fig, ctx.t("chart.weights"))
-
-
-def validity_tradeoff(df: pd.DataFrame, ctx: PageContext) -> go.Figure:
-    """Out-of-sample validity next to the lowest impact ratio of each weighting: the trade-off, side by side."""
-    fig = go.Figure()
-    labels = [ctx.t(f"weighting.{w}") for w in df["weighting"]]
-    fig.add_trace(
-        go.Bar(
-            name=ctx.t("col.holdout_r"),
-            x=labels,
-            y=_none(df["holdout_r"]),
-            marker_color=PALETTE[0],
-            text=[None if pd.isna(v) else f"{v:.2f}" for v in df["holdout_r"]],
-            textposition="outside",
-        )
-    )
-    if "min_impact_ratio" in df.columns:
+    for code, value, low, high in (
+        ("recommended", "recommended_weight", "ci_low", "ci_high"),
+        ("validity_max", "target_weight", "target_ci_low", "target_ci_high"),
+    ):
+        if value not in df.columns:
+            continue
+        error = _error(df[value], df[low], df[high]) if {low, high} <= set(df.columns) else None
         fig.add_trace(
             go.Bar(
-                name=ctx.t("col.min_impact_ratio"),
+                name=names[code],
                 x=labels,
-                y=_none(df["min_impact_ratio"]),
-                marker_color=PALETTE[1],
-                text=[None if pd.isna(v) else f"{v:.2f}" for v in df["min_impact_ratio"]],
-                textposition="outside",
+                y=_none(df[value]),
+                marker_color=WEIGHTING_COLOURS[code],
+                error_y=error,
+                hovertemplate="%{x}: %{y:.1%}<extra>" + names[code] + "</extra>",
             )
         )
-        fig.add_hline(y=FOUR_FIFTHS, line_dash="dash", line_color=PALETTE[3])
     fig.update_layout(barmode="group")
-    fig.update_yaxes(range=[0, 1.15])
-    return _layout(fig, ctx.t("chart.validity_tradeoff"))
+    fig.update_yaxes(title=ctx.t("label.weight"), tickformat=".0%", rangemode="tozero")
+    return _layout(fig, ctx.t("desk.chart.weights"))
+
+
+def holdout_validity(df: pd.DataFrame, ctx: PageContext, names: dict[str, str]) -> go.Figure:
+    """Out-of-sample validity of each named weighting with its 95% interval (df: ml.recommendation_validity rows
+    in the desk's order, plus an 'edit' row when the reviewer is editing)."""
+    labels = [names.get(w, w) for w in df["weighting"]]
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=_none(df["holdout_r"]),
+            marker_color=[WEIGHTING_COLOURS.get(w, PALETTE[0]) for w in df["weighting"]],
+            error_y=_error(df["holdout_r"], df["holdout_ci_low"], df["holdout_ci_high"]),
+            text=[None if pd.isna(v) else f"{v:.2f}" for v in df["holdout_r"]],
+            textposition="outside",
+            hovertemplate="%{x}: r = %{y:.3f}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.add_hline(y=0, line_color="#888", line_width=1)
+    fig.update_yaxes(title=ctx.t("desk.axis.holdout_r"), range=[min(-0.1, float(df["holdout_ci_low"].min() or 0)), 1])
+    return _layout(fig, ctx.t("desk.chart.holdout_validity"), height=340)
+
+
+def _weights_hover(df: pd.DataFrame, ctx: PageContext) -> list[str]:
+    cols = [c for c in df.columns if c.startswith("w_")]
+    return [
+        "<br>".join(f"{ctx.competency(c.removeprefix('w_'))} {float(v):.0%}" for c, v in zip(cols, row, strict=True))
+        for row in df[cols].itertuples(index=False)
+    ]
+
+
+def tradeoff_front(
+    df: pd.DataFrame, ctx: PageContext, names: dict[str, str], edit: tuple[float, float] | None = None
+) -> go.Figure:
+    """Validity in the applicant pool against the lowest impact ratio: the feasible weightings as a grey cloud, the
+    Pareto front as a line, the named weightings and the reviewer's edit marked, and the four-fifths line."""
+    x_title, y_title = ctx.t("desk.axis.min_impact_ratio"), ctx.t("desk.axis.validity_applicants")
+    hover = "%{text}<br>" + x_title + " %{x:.2f} · " + y_title + " %{y:.2f}<extra>%{fullData.name}</extra>"
+    fig = go.Figure()
+    cloud = df[df["weighting"] == "lattice"]
+    fig.add_trace(
+        go.Scatter(
+            x=_none(cloud["min_impact_ratio"]),
+            y=_none(cloud["validity_applicants"]),
+            mode="markers",
+            name=names["lattice"],
+            marker={"size": 5, "color": "rgba(127,127,127,0.35)"},
+            text=_weights_hover(cloud, ctx),
+            hovertemplate=hover,
+        )
+    )
+    front = df[df["on_front"].astype(bool)].sort_values("min_impact_ratio")
+    if len(front):
+        fig.add_trace(
+            go.Scatter(
+                x=_none(front["min_impact_ratio"]),
+                y=_none(front["validity_applicants"]),
+                mode="lines+markers",
+                name=names["front"],
+                line={"color": "#444", "width": 2},
+                marker={"size": 5, "color": "#444"},
+                text=_weights_hover(front, ctx),
+                hovertemplate=hover,
+            )
+        )
+    for code, symbol in WEIGHTING_SYMBOLS.items():
+        rows = df[df["weighting"] == code]
+        if rows.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=_none(rows["min_impact_ratio"]),
+                y=_none(rows["validity_applicants"]),
+                mode="markers",
+                name=names[code],
+                marker={"size": 14, "symbol": symbol, "color": WEIGHTING_COLOURS[code], "line": {"width": 1}},
+                text=_weights_hover(rows, ctx),
+                hovertemplate=hover,
+            )
+        )
+    if edit is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[edit[0]],
+                y=[edit[1]],
+                mode="markers",
+                name=names["edit"],
+                marker={"size": 16, "symbol": "x", "color": WEIGHTING_COLOURS["edit"], "line": {"width": 1}},
+                hovertemplate=x_title + " %{x:.2f} · " + y_title + " %{y:.2f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.add_vline(
+        x=FOUR_FIFTHS,
+        line_dash="dash",
+        line_color=PALETTE[3],
+        annotation_text=ctx.t("desk.chart.four_fifths"),
+        annotation_position="top left",
+    )
+    fig.update_xaxes(title=x_title)
+    fig.update_yaxes(title=y_title)
+    return _layout(fig, ctx.t("desk.chart.front"), height=460)
 
 
 # fairness

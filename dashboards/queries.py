@@ -831,6 +831,101 @@ def fairness_gate(recommendation_id: str | None = None, job_family: str | None =
     )
 
 
+# The gate rows the desk shows. Rates and ratios of a group of fewer than MIN_CELL applicants are suppressed here,
+# in SQL, like every other count the dashboards show; the group itself stays listed, with n '<5'.
+_GATE_COLUMNS = {
+    "weighting": None,
+    "metric": None,
+    "dimension": None,
+    "group_label": None,
+    "reference_group": None,
+    "n": "n",
+    "rate": "n",
+    "impact_ratio": "n",
+    "ci_low": "n",
+    "ci_high": "n",
+    "baseline_impact_ratio": "n",
+    "change": "n",
+    "change_ci_low": "n",
+    "change_ci_high": "n",
+    "p_adjusted": None,
+    "p_adjusted_change": None,
+    "eligible": None,
+    "excluded_small": None,
+    "is_unknown": None,
+    "floor_n": None,
+    "impact_flag": None,
+    "lowered_below_baseline": None,
+    "flag": None,
+}
+
+
+def gate_rows(recommendation_id: str) -> pd.DataFrame:
+    """The fairness gate of one recommendation for the desk: one row per weighting x metric x dimension x group,
+    with `is_suppressed` for groups under MIN_CELL (their figures null); columns an older model did not write
+    come back null."""
+    require("ml", "fairness_gate", ("recommendation_id", "weighting", "metric", "dimension", "group_label", "n"))
+    have = set(columns("ml", "fairness_gate"))
+    select = []
+    for col, people in _GATE_COLUMNS.items():
+        expr = col if col in have else "null"
+        select.append(f"{_suppress(expr, people) if people else expr} as {col}")
+    return read.query(
+        f"select {', '.join(select)}, n < {MIN_CELL} as is_suppressed from ml.fairness_gate "
+        "where recommendation_id = ? order by metric, dimension, group_label, weighting",
+        (recommendation_id,),
+    )
+
+
+def tradeoff_front(recommendation_id: str) -> pd.DataFrame:
+    """The validity / lowest-impact-ratio front of one recommendation: ~300 lattice weightings, the named ones,
+    on_front, and the weights (w_<competency>)."""
+    require(
+        "ml",
+        "tradeoff_front",
+        ("recommendation_id", "weighting", "validity_applicants", "min_impact_ratio", "on_front"),
+    )
+    return read.query(
+        "select * exclude (recommendation_id, job_family) from ml.tradeoff_front where recommendation_id = ? "
+        "order by validity_applicants",
+        (recommendation_id,),
+    )
+
+
+def recommendation_moments(recommendation_id: str) -> pd.DataFrame:
+    """The covariances (hires, holdout, applicants) a what-if scores an edited weighting with."""
+    require("ml", "recommendation_moments", ("recommendation_id", "kind", "row_code", "col_code", "value", "n"))
+    return read.query(
+        "select kind, row_code, col_code, value, n from ml.recommendation_moments where recommendation_id = ? "
+        "order by kind, row_code, col_code",
+        (recommendation_id,),
+    )
+
+
+def applicant_pool(scope: RowScope, job_family: str) -> pd.DataFrame:
+    """One family's applicant pool as the weight model reads it (marts.applicant_pool, rows with every score, in
+    candidate order): requisition, sex, ethnicity and bare competency columns, for the desk's what-if. The gate
+    judges the whole pool, so a department scope is refused rather than given a partial pool."""
+    _org_wide(scope)
+    require("marts", "applicant_pool", ("job_family", "requisition_id", "gender", "ethnicity"))
+    codes = _competency_columns(competencies())
+    scores = ", ".join(f"score_{c} as {c}" for c in codes)
+    complete = " and ".join(f"score_{c} is not null" for c in codes) or "true"
+    return read.query(
+        f"select requisition_id, gender as sex, ethnicity, {scores} from marts.applicant_pool "
+        f"where job_family = ? and {complete} order by candidate_key",
+        (job_family,),
+    )
+
+
+def model_parameters(model: str) -> dict:
+    """The parameters of the latest run of `model` (ml.model_runs), e.g. the gate's bootstrap size and seed."""
+    if not available("ml", "model_runs") or "parameters" not in columns("ml", "model_runs"):
+        return {}
+    rows = read.query("select parameters from ml.model_runs where model = ? order by fitted_at desc limit 1", (model,))
+    return parse_json_object(rows["parameters"].iloc[0]) if len(rows) else {}
+
+
 def validity(job_family: str) -> pd.DataFrame:
     require("ml", "validity", ("job_family", "competency_code", "outcome", "n", "r", "ci_low", "ci_high"))
     return read.query("select * from ml.validity where job_family = ? order by outcome, competency_code", (job_family,))

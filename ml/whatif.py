@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ml.fairness import DEFAULT_GATE_BOOT, GateChange, gate_change
+from ml.fairness import format_flag as format_flag  # re-exported: the desk renders an edit's flags with it
 from ml.tradeoff import composite_validity
 from ml.validity import compare_dependent_correlations, fisher_ci
 

@@ -1,16 +1,18 @@
 """A dashboards test home: a copy of a built world's published snapshot, its own app store, and stand-ins for the
 model outputs that are not published yet.
 
-The stand-ins follow the ml.* contracts the pages read (see dashboards/queries.py), are built from the snapshot's own
-marts, carry model_version 'stand-in', and are only added where the real table is missing: once the models publish
-a table, the tests read the real one. They let the tests drive every page's full path, including a 'recommended'
-and fairness-flagged recommendation on the review desk, whatever the small world's evidence is.
+The stand-ins follow the ml.* contracts the pages read (see dashboards/queries.py), carry model_version 'stand-in',
+and are only added where the real table is missing: once the models publish a table, the tests read the real one.
+Most are built from the snapshot's own marts. The review desk's six tables are the real
+ml.pipeline.recommendation_tables run on a generated world with one job family per case the desk shows
+(recommended and flagged, recommended, keep_current, insufficient_evidence); that world's applicant pool replaces
+marts.applicant_pool in the copy, so the desk's what-if scores edits on the applicants the stand-ins were fitted on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import functools
 import math
 import shutil
 from pathlib import Path
@@ -22,7 +24,6 @@ import pandas as pd
 from ingestion.settings import Settings
 
 STAND_IN = "stand-in"
-FLAG_TEXT = "Selection impact ratio for female falls from 0.86 to 0.74: below four-fifths and below its baseline."
 KEYWORDS = {
     "communication": ("explain", "I would explain the trade-off to the customer before we commit."),
     "logical_thinking": ("step by step", "I went through it step by step and checked each assumption."),
@@ -75,8 +76,6 @@ def add_missing_ml_tables(snapshot: Path) -> list[str]:
             "complaint_model": lambda: _complaint_model(hires),
             "keyword_evidence": lambda: _keyword_evidence(con.execute("select * from marts.talent_pool").df()),
         }
-        review = _review_tables(con, hires, families, competencies)
-        tables.update({name: (lambda frame=frame: frame) for name, frame in review.items()})
         added = []
         for name, build in tables.items():
             if name in have:
@@ -88,7 +87,10 @@ def add_missing_ml_tables(snapshot: Path) -> list[str]:
             con.execute(f"create table ml.{name} as select * from _standin")
             con.unregister("_standin")
             added.append(name)
-        return added
+    if not set(REVIEW_TABLES) <= have:
+        replace_review_tables(snapshot)
+        added += [name for name in REVIEW_TABLES if name not in have]
+    return added
 
 
 def _fisher(r: float, n: int) -> tuple[float, float]:
@@ -251,122 +253,159 @@ def _keyword_evidence(pool: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _review_tables(con, hires: pd.DataFrame, families: pd.DataFrame, competencies: list[str]) -> dict:
-    """recommendations, recommendation_weights, recommendation_validity, fairness_gate, consistent with each other."""
-    counts = hires.groupby("job_family")["rating_6m"].count().reindex(families["job_family"], fill_value=0)
-    # The family with the least evidence gets "insufficient evidence"; the first recommended one is flagged.
-    thinnest = counts.sort_values(kind="stable").index[0]
-    recommended = [f for f in families["job_family"] if f != thinnest]
-    flagged_family = recommended[0]
-    effective = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=14)
-    recs, weights, validity, gate = [], [], [], []
-    impact = con.execute(
-        "select job_family, dimension, group_label, n, n_passed, selection_rate, reference_group, impact_ratio, "
-        "is_below_four_fifths from marts.adverse_impact where stage_name = 'overall' and not is_suppressed"
-    ).df()
-    shifts = [0.05, -0.05, 0.03, -0.03, 0.0, 0.0]
-    for fam in families.itertuples():
-        rec_id = f"{STAND_IN}-{fam.job_family}"
-        status = "recommended" if fam.job_family in recommended else "insufficient_evidence"
-        flagged = fam.job_family == flagged_family
-        recs.append(
-            {
-                "recommendation_id": rec_id,
-                "job_family": fam.job_family,
-                "status": status,
-                "n_hires_with_outcomes": int(counts[fam.job_family]),
-                "n_needed": 30,
-                "outcome_mix": json.dumps({"rating_12m": 0.5, "rating_6m": 0.2, "retained_12m": 0.3}),
-                "flagged": flagged,
-                "flags": json.dumps([FLAG_TEXT] if flagged else []),
-                "flagged_groups": json.dumps(["female"] if flagged else []),
-                "effective_from_suggested": effective,
-            }
-        )
-        current = np.array([float(getattr(fam, f"weight_{c}") or 0) for c in competencies])
-        current = current / current.sum() if current.sum() else np.full(len(competencies), 1 / len(competencies))
-        proposal = np.clip(current + np.array(shifts[: len(competencies)]), 0, None)
-        proposal = proposal / proposal.sum()
-        for code, cur, new in zip(competencies, current, proposal, strict=True):
-            weights.append(
-                {
-                    "recommendation_id": rec_id,
-                    "job_family": fam.job_family,
-                    "competency_code": code,
-                    "current_weight": cur,
-                    "recommended_weight": new if status == "recommended" else None,
-                    "ci_low": max(new - 0.06, 0),
-                    "ci_high": min(new + 0.06, 1),
-                    "change": new - cur,
-                    "at_cap": abs(new - cur) >= 0.05,
-                }
-            )
-        lowest = 0.74 if flagged else 0.84
-        for weighting, r, mir in (("current", 0.21, 0.86), ("recommended", 0.27, lowest), ("unit", 0.19, 0.88)):
-            validity.append(
-                {
-                    "recommendation_id": rec_id,
-                    "job_family": fam.job_family,
-                    "weighting": weighting,
-                    "holdout_r": r,
-                    "holdout_n": int(counts[fam.job_family]),
-                    "min_impact_ratio": mir,
-                }
-            )
-        groups = impact[impact["job_family"] == fam.job_family]
-        for weighting in ("current", "recommended"):
-            for metric in ("selection", "scoring"):
-                for g in groups.itertuples():
-                    ratio = float(g.impact_ratio)
-                    lowered = flagged and weighting == "recommended" and g.group_label == "female"
-                    if lowered:
-                        ratio = 0.74
-                    gate.append(
-                        {
-                            "recommendation_id": rec_id,
-                            "job_family": fam.job_family,
-                            "weighting": weighting,
-                            "metric": metric,
-                            "dimension": g.dimension.replace(" × ", "_x_"),
-                            "group_label": g.group_label,
-                            "n": int(g.n),
-                            "n_positive": int(g.n_passed),
-                            "rate": float(g.selection_rate),
-                            "reference_group": g.reference_group,
-                            "impact_ratio": ratio,
-                            "below_four_fifths": ratio < 0.8,
-                            "test": "fisher_exact",
-                            "p_value": 0.03 if lowered else 0.4,
-                            "significant": lowered,
-                            "small_group": int(g.n) < 30,
-                            "baseline_impact_ratio": float(g.impact_ratio),
-                            "lowered_below_baseline": lowered,
-                        }
-                    )
-    return {
-        "recommendations": pd.DataFrame(recs),
-        "recommendation_weights": pd.DataFrame(weights),
-        "recommendation_validity": pd.DataFrame(validity),
-        "fairness_gate": pd.DataFrame(gate),
-    }
+# The review desk's world: one job family per case the desk must show, generated from a small law (latent
+# competencies, scores with rater noise, hiring on the current composite, outcomes from a planted performance) and
+# run through the real ml.pipeline.recommendation_tables, so every figure the desk shows is the model's own.
+#   keep_current: no signal; female applicants score lower on communication, so the current weights already
+#       select them at under four-fifths (existing impact);
+#   insufficient_evidence: too few hires (also every family past the fourth);
+#   recommended: performance rides on problem_solving; female applicants score lower on customer_orientation and
+#       higher on learning_agility, which the step lowers alike (no flag), so only an edit toward
+#       customer_orientation is flagged;
+#   flagged: performance rides on logical_thinking, where female applicants score lower (higher on teamwork), so
+#       the step toward it lowers their selection impact ratio below four-fifths, with evidence.
+# (applicants, performance loadings on the competencies in marts order, female shift per competency)
+REVIEW_CASES = {
+    "keep_current": (2000, (0, 0, 0, 0, 0, 0), {"communication": -0.6}),
+    "insufficient_evidence": (300, (0.3, 0, 0, 0, 0, 0), {}),
+    "recommended": (3000, (0.1, 0, 0, 0.6, 0, 0), {"customer_orientation": -0.4, "learning_agility": 0.4}),
+    "flagged": (3000, (0.1, 0.6, 0, 0, 0, 0), {"logical_thinking": -0.6, "teamwork": 0.4}),
+}
+REVIEW_AS_OF = pd.Timestamp("2025-09-01")
+# Wide enough that a flagged step and a several-cycle path to the target both show up in a small world.
+REVIEW_MAX_CHANGE = 0.2
+REVIEW_BOOTSTRAP = 10
+REVIEW_TABLES = (
+    "recommendations",
+    "recommendation_weights",
+    "recommendation_validity",
+    "fairness_gate",
+    "tradeoff_front",
+    "recommendation_moments",
+)
 
 
-REVIEW_TABLES = ("recommendations", "recommendation_weights", "recommendation_validity", "fairness_gate")
+def _family_world(rng, family, n, beta, shift, current, competencies, first_key):
+    k = len(competencies)
+    gender = rng.choice(["female", "male", "unknown"], n, p=[0.48, 0.48, 0.04])
+    ethnicity = rng.choice(["asian", "black", "white", "hispanic_latino", "unknown"], n, p=[0.2, 0.2, 0.35, 0.2, 0.05])
+    z = rng.normal(size=(n, k))
+    for code, d in shift.items():
+        if code in competencies:
+            z[gender == "female", competencies.index(code)] += d
+    x = np.clip(0.5 + 0.12 * (z + rng.normal(scale=0.4, size=z.shape)), 0, 1)
+    w = np.array([current[c] for c in competencies])
+    composite = x @ (w / w.sum())
+    hired = composite + rng.normal(scale=0.01, size=n) >= np.quantile(composite, 0.75)
+    pool = pd.DataFrame(
+        {
+            "candidate_key": [f"{STAND_IN}-{first_key + i:06d}" for i in range(n)],
+            "job_family": family,
+            "interview_id": [f"{STAND_IN}-iv-{first_key + i:06d}" for i in range(n)],
+            "requisition_id": [f"{STAND_IN}-{family}-req-{j}" for j in rng.integers(0, 4, n)],
+            "started_at": pd.Timestamp("2023-06-01") + pd.to_timedelta(rng.integers(0, 600, n), "D"),
+            "composite_score": composite,
+            "gender": gender,
+            "ethnicity": ethnicity,
+            "hired": hired,
+            **{f"score_{c}": x[:, i] for i, c in enumerate(competencies)},
+        }
+    )
+    h = pool[hired].copy()
+    m = len(h)
+    loadings = np.array([beta[i] if i < len(beta) else 0.0 for i in range(k)])
+    perf = z[hired] @ loadings + rng.normal(scale=0.8, size=m)
+    h["hire_date"] = h["started_at"] + pd.Timedelta(days=30)
+    h["employee_key"] = [f"{STAND_IN}-e-{family}-{i}" for i in range(m)]
+    for period in ("rating_3m", "rating_6m", "rating_12m"):
+        h[period] = np.clip(0.5 + 0.2 * (perf + rng.normal(scale=0.5, size=m)), 0, 1)
+    end = h["hire_date"] + pd.to_timedelta(np.ceil(rng.exponential(1 / (0.0008 * np.exp(-0.5 * perf)))), "D")
+    left = (end < REVIEW_AS_OF).to_numpy()
+    h["termination_date"] = end.where(left)
+    h["termination_type"] = np.where(left, "voluntary", None)
+    h["tenure_days"] = (h["termination_date"].fillna(REVIEW_AS_OF) - h["hire_date"]).dt.days
+    year_done = (h["hire_date"] + pd.Timedelta(days=365) <= REVIEW_AS_OF).to_numpy()
+    h["is_retained_12m"] = pd.array(np.where(year_done, h["tenure_days"] >= 365, None), dtype="boolean")
+    h["count_complaints"] = rng.poisson(0.002 * h["tenure_days"].to_numpy())
+    h["complaints_per_1000_days"] = 1000 * h["count_complaints"] / h["tenure_days"].where(h["tenure_days"] > 0)
+    h["as_of_date"] = REVIEW_AS_OF
+    return h, pool
+
+
+@functools.cache
+def review_world(
+    families: tuple[str, ...], competencies: tuple[str, ...], weights: tuple[tuple[float, ...], ...], seed: int = 5
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """(the six review tables from ml.pipeline.recommendation_tables, the applicant pool) for `families`, whose
+    current weights are `weights` (one row per family, competencies in order). Cases go to families in
+    REVIEW_CASES order; cached, so a test session fits the world once."""
+    from ml.pipeline import recommendation_tables
+
+    rng = np.random.default_rng(seed)
+    cases = list(REVIEW_CASES)
+    cases += ["insufficient_evidence"] * max(len(families) - len(cases), 0)
+    current = {f: dict(zip(competencies, w, strict=True)) for f, w in zip(families, weights, strict=True)}
+    hires, pools, first = [], [], 0
+    for i, family in enumerate(families):
+        n, beta, shift = REVIEW_CASES[cases[i]]
+        h, p = _family_world(rng, family, n, beta, shift, current[family], list(competencies), first)
+        first += n
+        hires.append(h)
+        pools.append(p)
+    pool = pd.concat(pools, ignore_index=True)
+    tables = recommendation_tables(
+        pd.concat(hires, ignore_index=True),
+        pool,
+        current,
+        list(competencies),
+        STAND_IN,
+        max_change=REVIEW_MAX_CHANGE,
+        n_bootstrap=REVIEW_BOOTSTRAP,
+    )
+    return tables, pool
+
+
+def _review_tables(con, families: pd.DataFrame, competencies: list[str]) -> tuple[dict, pd.DataFrame]:
+    weights = tuple(
+        tuple(float(getattr(fam, f"weight_{c}") or 0) or 1 / len(competencies) for c in competencies)
+        for fam in families.itertuples()
+    )
+    return review_world(tuple(families["job_family"]), tuple(competencies), weights)
+
+
+def replace_review_tables(snapshot: Path) -> None:
+    """Put the generated review world in the snapshot copy: the six review tables and, so that the desk's what-if
+    scores edits on the pool the stand-in recommendations were fitted on, marts.applicant_pool."""
+    with duckdb.connect(str(snapshot)) as con:
+        families = con.execute("select * from marts.job_families order by job_family").df()
+        competencies = [c.removeprefix("weight_") for c in families.columns if c.startswith("weight_")]
+        tables, pool = _review_tables(con, families, competencies)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        for name in REVIEW_TABLES:
+            con.execute(f"drop table if exists ml.{name}")
+            frame = tables[name].assign(model_version=STAND_IN, fitted_at=now)
+            con.register("_standin", frame)
+            con.execute(f"create table ml.{name} as select * from _standin")
+            con.unregister("_standin")
+        con.execute("drop table if exists marts.applicant_pool")
+        con.register("_pool", pool)
+        con.execute("create table marts.applicant_pool as select * from _pool")
+        con.unregister("_pool")
 
 
 def ensure_reviewable(snapshot: Path) -> bool:
-    """Make sure the review desk has a 'recommended' and a flagged 'recommended' job family to decide on.
+    """Make sure the review desk has every case to show: a flagged and an unflagged 'recommended' family, a
+    'keep_current' and an 'insufficient_evidence' one, with the trade-off front and the moments.
 
-    A small world may give the real model too little evidence for any recommendation; then the four review tables
-    of this copy are replaced by stand-ins. Returns True if it had to replace them.
-    """
+    A small world gives the real model too little evidence for most of them; then the review tables and the
+    applicant pool of this copy are replaced by the generated review world. Returns True if it had to."""
     with duckdb.connect(str(snapshot)) as con:
         have = existing(con, "ml")
-        if "recommendations" in have:
+        if set(REVIEW_TABLES) <= have:
             rows = con.execute("select status, flagged from ml.recommendations").fetchall()
-            if any(s == "recommended" and f for s, f in rows) and any(s == "recommended" and not f for s, f in rows):
+            cases = {(s, bool(f)) for s, f in rows}
+            wanted = {("recommended", True), ("recommended", False)}
+            if wanted <= cases and {s for s, _ in rows} >= {"keep_current", "insufficient_evidence"}:
                 return False
-        for name in REVIEW_TABLES:
-            con.execute(f"drop table if exists ml.{name}")
-    add_missing_ml_tables(snapshot)
+    replace_review_tables(snapshot)
     return True

@@ -9,6 +9,7 @@ say "not available yet" instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -16,9 +17,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import queries, read
+from dashboards import queries, read, review
 from dashboards.auth import ROLES, AccessDenied, RowScope, allowed_pages
-from dashboards.i18n import page_title
+from dashboards.i18n import competency_name, page_title
 
 APP = Path(__file__).resolve().parents[3] / "dashboards" / "streamlit_app.py"
 USER_FOR_ROLE = {"admin": "admin", "hr_analyst": "analyst", "talent_leader": "leader", "department_head": "head"}
@@ -198,7 +199,7 @@ def _families(home) -> tuple[str, str]:
 
 def _decide(at: AppTest, family: str, decision: str, reason: str, acknowledge: bool = False) -> AppTest:
     widget(at.selectbox, "Job family").set_value(family).run()
-    at.radio(key="review_decision").set_value(decision).run()
+    at.radio(key=f"review_decision_{family}").set_value(decision).run()
     if acknowledge:
         widget(at.checkbox, "I have read the fairness flag and address it in my reason.").check().run()
     at.text_area(key="review_reason").input(reason).run()
@@ -242,12 +243,14 @@ def test_weight_review_edit_must_sum_to_one(dash_home, use_home):
     _, plain = _families(dash_home)
     at = open_page("leader", "weight_review")
     widget(at.selectbox, "Job family").set_value(plain).run()
-    at.radio(key="review_decision").set_value("edited").run()
+    at.radio(key=f"review_decision_{plain}").set_value("edited").run()
     first = at.number_input[0]
     first.set_value(round(first.value + 0.2, 3)).run()
+    # The what-if refuses to judge weights that are not weights, and so does the store.
+    assert any("sum to 1" in e.value and "what-if has not run" in e.value for e in at.error)
     at.text_area(key="review_reason").input("Weight the first competency more than the model suggests.").run()
     widget(at.button, "Submit").click().run()
-    assert any("sum to 1" in e.value for e in at.error)
+    assert any(e.value.startswith("Weights must sum to 1") for e in at.error)
 
 
 # talent pool
@@ -314,3 +317,251 @@ def test_interviewer_queries_pick_what_the_page_shows(dash_home, use_home):
 
     mine = RowScope(dash_home.department, "department_head")
     assert set(queries.interviewer_heatmap(mine, 1_000)["rater_id"]) == set(queries.interviewers(mine)["rater_id"])
+
+
+# the review desk: what it shows, in words and numbers
+
+
+def _review(home) -> dict[str, pd.DataFrame]:
+    import duckdb
+
+    with duckdb.connect(str(home.settings.current_snapshot()), read_only=True) as con:
+        return {
+            name: con.execute(f"select * from ml.{name}").df()
+            for name in ("recommendations", "recommendation_weights", "recommendation_validity")
+        }
+
+
+def _family(tables, status: str, flagged: bool | None = None) -> pd.Series:
+    recs = tables["recommendations"]
+    rows = recs[(recs["status"] == status) & ((recs["flagged"] == flagged) if flagged is not None else True)]
+    assert len(rows), f"the desk's test world has no {status} family (flagged={flagged})"
+    return rows.iloc[0]
+
+
+def _open_family(family: str, lang: str | None = None) -> AppTest:
+    at = open_page("leader", "weight_review", lang)
+    at.selectbox[0].set_value(family).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _frame(at: AppTest, column: str) -> pd.DataFrame:
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert found, f"no table with a {column!r} column"
+    return found[0]
+
+
+def _pct(v) -> str:
+    return f"{v:.1%}"
+
+
+def _signed(v) -> str:
+    return f"{v:+.2f}"
+
+
+def test_the_desk_shows_the_models_own_figures(dash_home, use_home):
+    use_home(dash_home)
+    tables = _review(dash_home)
+    rec = _family(tables, "recommended", True)
+    at = _open_family(rec["job_family"])
+    status = at.success[0].value
+
+    weights = tables["recommendation_weights"]
+    weights = weights[weights["recommendation_id"] == rec["recommendation_id"]].set_index("competency_code")
+    shown = _frame(at, "This cycle's step").set_index("Competency")
+    for code, w in weights.iterrows():
+        row = shown.loc[competency_name(code)]
+        assert row["Current"] == _pct(w["current_weight"])
+        assert row["This cycle's step"] == _pct(w["recommended_weight"])
+        assert row["Step: 95% interval"] == f"[{_pct(w['ci_low'])}, {_pct(w['ci_high'])}]"
+        assert row["Target"] == _pct(w["target_weight"])
+        assert row["Target: 95% interval"] == f"[{_pct(w['target_ci_low'])}, {_pct(w['target_ci_high'])}]"
+        assert row["At the cap"] == ("yes" if w["at_cap"] else "no")
+        if abs(w["recommended_weight"] - w["current_weight"]) >= 0.0005:
+            change = f"{competency_name(code)}: {_pct(w['current_weight'])} → {_pct(w['recommended_weight'])}"
+            assert change in status
+    cycles = widget(at.metric, "Cycles to reach the target at the cap")
+    assert cycles.value == str(int(rec["cycles_to_target"]))
+
+    gain = f"{_signed(rec['gain_vs_current'])} [{_signed(rec['gain_vs_current_ci_low'])}, "
+    gain += f"{_signed(rec['gain_vs_current_ci_high'])}]"
+    validity = tables["recommendation_validity"]
+    validity = validity[validity["recommendation_id"] == rec["recommendation_id"]].set_index("weighting")
+    n = int(validity.loc["recommended", "holdout_n"])
+    assert f"{gain} in validity on {n} hires the model never saw" in status
+    proof = _frame(at, "Validity (r)").set_index("Weighting")
+    for code, name in (
+        ("current", "Current weights"),
+        ("unit", "Equal weights"),
+        ("recommended", "This cycle's step"),
+        ("validity_max", "Target (evidence-optimal)"),
+    ):
+        v = validity.loc[code]
+        assert proof.loc[name, "Validity (r)"] == f"{v['holdout_r']:.2f}"
+        assert proof.loc[name, "95% interval"] == f"[{v['holdout_ci_low']:.2f}, {v['holdout_ci_high']:.2f}]"
+        assert proof.loc[name, "Hires never seen"] == f"{n:,}"
+    assert proof.loc["This cycle's step", "Gain vs current weights [95% interval]"] == gain
+
+    # The lowered group's flag, from its message key, and the trade-off front with the named weightings.
+    assert any("lower the selection impact ratio of female (Sex)" in e.value for e in at.error)
+    names = [tr.get("name") for chart in at.get("plotly_chart") for tr in json.loads(chart.proto.spec)["data"]]
+    assert {"Other possible weightings", "Front (best trade-offs)", "This cycle's step", "Current weights"} <= set(
+        names
+    )
+    assert not [d for d in at.dataframe if d.value.isin(["None", "nan", "NaN"]).any().any()]
+
+
+def test_keep_current_and_insufficient_evidence_say_so_in_their_own_words(dash_home, use_home):
+    use_home(dash_home)
+    tables = _review(dash_home)
+    keep = _family(tables, "keep_current")
+    at = _open_family(keep["job_family"])
+    said = at.info[0].value
+    assert said.startswith("Keep the current weights.")
+    step = f"difference in validity {keep['gain_vs_current']:+.3f}"
+    assert "This cycle's step does not beat the current weights" in said and step in said
+    assert at.radio(key=f"review_decision_{keep['job_family']}").options == ["Edit", "Reject"]
+    # The current weights already show adverse impact: said on its own, and never a green "no flag".
+    assert any("already show adverse impact" in w.value for w in at.warning)
+    assert not any("raised no flag" in s.value for s in at.success)
+    assert widget(at.metric, "Cycles to reach the target at the cap")
+
+    thin = _family(tables, "insufficient_evidence")
+    counts = json.loads(thin["criterion_counts"])
+    at = _open_family(thin["job_family"])
+    said = at.warning[0].value
+    assert said.startswith("Not enough evidence yet")
+    assert f"{counts['n_hires']:,} hires in this job family" in said
+    assert f"{counts['n_window_incomplete']:,} still inside their first year" in said
+    assert f"{counts['n_early_leavers_floored']:,} who left before a review, counted as the lowest rating" in said
+    assert f"{counts['n_missing_rating']:,} who stayed but have no rating" in said
+    assert f"{counts['n_eligible']:,} hires count as evidence; {int(thin['n_needed']):,} are needed" in said
+    assert not at.get("plotly_chart")
+
+
+def _edit(at: AppTest, family: str, weights: dict[str, float]) -> AppTest:
+    at.radio(key=f"review_decision_{family}").set_value("edited").run()
+    for box in at.number_input:
+        box.set_value(weights[box.key.removeprefix(f"w_{family}_")])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_edit_is_judged_by_the_gate_before_it_can_be_recorded(dash_home, use_home):
+    use_home(dash_home)
+    tables = _review(dash_home)
+    family = _family(tables, "recommended", False)["job_family"]
+    competencies = queries.competencies()
+    state = dash_home.state
+    before = len(state.decisions())
+
+    # Weight on customer_orientation, where the world's female applicants score lower: flagged before recording.
+    toward = {c: (0.5 if c == "customer_orientation" else 0.5 / (len(competencies) - 1)) for c in competencies}
+    toward = {c: round(v, 3) for c, v in toward.items()}
+    toward[competencies[0]] = round(toward[competencies[0]] + 1 - sum(toward.values()), 3)
+    at = _edit(_open_family(family), family, toward)
+    flagged = [e.value for e in at.error if "This edit lowers a group's impact ratio" in e.value]
+    assert flagged and "female (Sex)" in flagged[0]
+    assert any("Validity on" in m.value and "hires the model never saw" in m.value for m in at.markdown)
+    assert any(
+        "a weighting on the front at the same validity has lowest impact ratio" in m.value.lower() for m in at.markdown
+    )
+    names = [tr.get("name") for chart in at.get("plotly_chart") for tr in json.loads(chart.proto.spec)["data"]]
+    assert "Your edit" in names
+
+    at.text_area(key="review_reason").input("Customer orientation matters more than the model says.").run()
+    widget(at.button, "Submit").click().run()
+    assert any("acknowledge the flag" in e.value for e in at.error)
+    widget(at.checkbox, "I have read the fairness flag and address it in my reason.").check().run()
+    widget(at.button, "Submit").click().run()
+    assert any("must address the flag" in e.value for e in at.error)
+    assert len(state.decisions()) == before
+
+    reason = "Female applicants lose selection share under this edit; we accept it for one quarter and re-audit."
+    at.text_area(key="review_reason").input(reason).run()
+    widget(at.button, "Submit").click().run()
+    assert any("Decision recorded" in s.value for s in at.success), [e.value for e in at.error]
+    row = state.decisions().iloc[-1]
+    assert (row["decision"], row["reason"], bool(row["flagged"]), bool(row["flag_acknowledged"])) == (
+        "edited",
+        reason,
+        True,
+        True,
+    )
+    gate = json.loads(row["gate_json"])
+    assert gate["source"] == "whatif" and gate["weights"] == pytest.approx(toward) and row["evaluation_fingerprint"]
+    assert any("female (Sex)" in f for f in json.loads(row["flags_json"]))
+    assert {f["kind"] for f in gate["flag_rows"]} >= {"lowered"}
+
+
+def _latin_words(text: str, allowed: set[str]) -> list[str]:
+    return [w for w in re.findall(r"[A-Za-z]{3,}", str(text)) if w not in allowed]
+
+
+def _shown_texts(at: AppTest, stop_at: str) -> list[str]:
+    """Every text the page shows above `stop_at` (a subheader): labels, values, options, table cells, charts."""
+    texts: list[str] = []
+
+    def walk(node) -> bool:
+        for child in getattr(node, "children", {}).values():
+            kind = type(child).__name__
+            if kind == "Subheader" and child.value == stop_at:
+                return False
+            if kind == "Dataframe":
+                frame = child.value
+                texts.extend(map(str, frame.columns))
+                texts.extend(str(v) for v in frame.to_numpy().ravel())
+            elif kind == "UnknownElement" and child.type == "plotly_chart":
+                spec = json.loads(child.proto.spec)
+                layout = spec["layout"]
+                texts.extend(str(tr.get("name") or "") for tr in spec["data"])
+                texts.extend(str(x) for tr in spec["data"] for x in (tr.get("x") or []) if isinstance(x, str))
+                texts.append(str((layout.get("title") or {}).get("text") or ""))
+                for axis in ("xaxis", "yaxis"):
+                    texts.append(str(((layout.get(axis) or {}).get("title") or {}).get("text") or ""))
+                texts.extend(str(a.get("text") or "") for a in layout.get("annotations", []))
+            else:
+                # A widget's value is a code or the reader's own input; what it shows is its label and options.
+                shown = (
+                    ("label", "placeholder", "help")
+                    if hasattr(child, "options") or kind.endswith("Input")
+                    else ("label", "value", "placeholder", "help")
+                )
+                for attr in shown:
+                    value = getattr(child, attr, None)
+                    if isinstance(value, str):
+                        texts.append(value)
+                options = getattr(child, "options", None)
+                if isinstance(options, list):
+                    texts.extend(map(str, options))
+            if not walk(child):
+                return False
+        return True
+
+    walk(at.main)
+    return texts
+
+
+def test_the_desk_in_chinese_shows_no_english(dash_home, use_home):
+    from dashboards.i18n import t
+
+    use_home(dash_home)
+    tables = _review(dash_home)
+    # Method names, file formats and user names are names; the model version is an identifier.
+    allowed = {"minP", "maxT", "Holm", "Benjamini", "Hochberg", "Bonferroni", "CSV", "Excel", "UTC", "stand", "leader"}
+    log_title = t("label.decision_log", "zh-CN")
+    for rec in tables["recommendations"].itertuples():
+        at = _open_family(rec.job_family, "zh-CN")
+        texts = _shown_texts(at, log_title)
+        if rec.status != "insufficient_evidence":
+            assert any(t("desk.section.proof", "zh-CN") == x for x in texts)
+        english = sorted({w for x in texts for w in _latin_words(x, allowed)})
+        assert english == [], (rec.job_family, english)
+        assert not [x for x in texts if x in ("None", "nan", "NaN")]
+    family = _family(tables, "recommended", False)["job_family"]
+    at = _open_family(family, "zh-CN")
+    at = _edit(at, family, review.edit_defaults(review.load(family).baseline_weights()))
+    english = sorted({w for x in _shown_texts(at, log_title) for w in _latin_words(x, allowed)})
+    assert english == [], english
