@@ -356,3 +356,60 @@ def test_bias_audit_summary_marks_small_groups():
     assert list(out["category_type"]) == ["Sex", "Sex"]
     assert out.iloc[1][["n_applicants", "n_selected", "selection_rate", "impact_ratio"]].tolist() == ["<5"] * 4
     assert {"period_start", "period_end", "scope", "job_family", "stage"} <= set(out.columns)
+
+
+def test_the_what_if_of_the_recommended_weights_is_the_published_gate():
+    """One rule for every decision path: ml.whatif on the step, with the desk's inputs (the pool as
+    queries.applicant_pool shapes it, the published moments and front), gives the published gate verdict."""
+    import ml.whatif as whatif
+    from tests.unit.dashboards.standins import review_world
+
+    families = ("customer_service", "finance_risk", "operations", "sales", "software_engineering")
+    competencies = tuple(COMPETENCIES)
+    tables, pool = review_world(families, competencies, tuple((1 / 6,) * 6 for _ in families))
+    recs = tables["recommendations"].set_index("job_family")
+    fitted = [f for f in families if recs.loc[f, "status"] != "insufficient_evidence"]
+    assert {recs.loc[f, "status"] for f in fitted} == {"recommended", "keep_current"}
+    for family in fitted:
+        rec_id = recs.loc[family, "recommendation_id"]
+        mine = {k: v[v["recommendation_id"] == rec_id] for k, v in tables.items() if "recommendation_id" in v}
+        w = mine["recommendation_weights"].set_index("competency_code")
+        fam = pool[pool["job_family"] == family].sort_values("candidate_key")
+        shaped = fam.rename(columns={"gender": "sex"})[["requisition_id", "sex", "ethnicity"]].assign(
+            **{c: fam[f"score_{c}"] for c in competencies}
+        )
+        result = whatif.evaluate(
+            w["recommended_weight"].to_dict(),
+            w["current_weight"].to_dict(),
+            competencies,
+            whatif.moments_from_rows(mine["recommendation_moments"], competencies),
+            shaped,
+            float(recs.loc[family, "selection_rate"]),
+            mine["tradeoff_front"],
+        )
+        published = review.parse_flags(recs.loc[family, "flags"])
+        lowered = {f["group"] for f in published if f["kind"] == "lowered"}
+        assert result.flagged == bool(recs.loc[family, "flagged"]), family
+        assert set(result.gate.flags.loc[result.gate.flags["kind"] == "lowered", "group"]) == lowered, family
+        assert result.gate.existing_impact == bool(recs.loc[family, "existing_impact"]), family
+        # A fixed weighting's validity on the held-out hires is the published one (the step's published figure is
+        # the refitted procedure's, out of sample, so only fixed weightings compare).
+        current = whatif.evaluate(
+            w["current_weight"].to_dict(),
+            w["current_weight"].to_dict(),
+            competencies,
+            whatif.moments_from_rows(mine["recommendation_moments"], competencies),
+        )
+        published_r = mine["recommendation_validity"].set_index("weighting").loc["current", "holdout_r"]
+        assert current.validity["holdout_r"] == pytest.approx(published_r, abs=1e-9)
+    assert recs.loc["sales", "flagged"] and not recs.loc["operations", "flagged"]
+
+
+COMPETENCIES = (
+    "communication",
+    "logical_thinking",
+    "teamwork",
+    "problem_solving",
+    "customer_orientation",
+    "learning_agility",
+)

@@ -464,7 +464,7 @@ def test_an_edit_is_judged_by_the_gate_before_it_can_be_recorded(dash_home, use_
     at = _edit(_open_family(family), family, toward)
     flagged = [e.value for e in at.error if "This edit lowers a group's impact ratio" in e.value]
     assert flagged and "female (Sex)" in flagged[0]
-    assert any("Validity on" in m.value and "hires the model never saw" in m.value for m in at.markdown)
+    assert any("Validity of your weights on" in m.value and "held-out hires" in m.value for m in at.markdown)
     assert any(
         "a weighting on the front at the same validity has lowest impact ratio" in m.value.lower() for m in at.markdown
     )
