@@ -130,11 +130,12 @@ def verify(settings, ids: list[str], key: bytes, record: bool = True) -> Report:
             for v in vs:
                 needles.setdefault(v, (kind, prefix))
         row = ledger.get(request_fp, {})
+        unknown = "no erasure request on record" if salt else "ledger not readable (warehouse busy or missing)"
         report.requests.append(
             {
                 "id": given,
                 "request": prefix,
-                "status": row.get("status", "no erasure request on record"),
+                "status": row.get("status", unknown),
                 "applied_at": row.get("applied_at"),
                 "evidence_values": sum(len(v) for v in evidence.values()),
                 "evidence_kinds": sorted(evidence),
