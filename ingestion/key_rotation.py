@@ -75,7 +75,7 @@ def rotate(
     waiting = (
         sorted((settings.restricted / "erasure").glob("*.json")) if (settings.restricted / "erasure").is_dir() else []
     )
-    if waiting and not force:
+    if waiting and not force and not dry_run:
         raise PseudonymKeyError(
             f"{len(waiting)} erasure(s) wait for verification: verify them first (`talentloop erasure verify ID`), "
             "since afterwards a candidate id leads to the new pseudonym only; or rotate with --force. "
