@@ -199,7 +199,10 @@ def edit_defaults(weights: Mapping[str, float], decimals: int = EDIT_DECIMALS) -
 
 
 def signed(value: float | None, digits: int = 2) -> str:
-    return DASH if value is None or not math.isfinite(value) else f"{value:+.{digits}f}"
+    if value is None or not math.isfinite(value):
+        return DASH
+    # A difference that rounds to zero has no direction to show ("-0.00" reads as a loss).
+    return f"{0:.{digits}f}" if round(value, digits) == 0 else f"{value:+.{digits}f}"
 
 
 def plain(value: float | None, digits: int = 2) -> str:

@@ -1,5 +1,6 @@
 """Drive the real dashboards in headless Chromium: log in, open every page by clicking the navigation, decide on a
-weight recommendation, and time each page's render; screenshots and timings are saved as artifacts."""
+weight recommendation, edit one (flagged by the what-if before it can be recorded), and time each page's render;
+screenshots and timings are saved as artifacts."""
 
 from __future__ import annotations
 
@@ -88,6 +89,72 @@ def test_leader_approves_a_recommendation_with_a_reason(dashboard_url, browser, 
     assert len(decisions) == 1
     assert (decisions.iloc[0]["decision"], decisions.iloc[0]["decided_by"]) == ("approved", "leader")
     assert decisions.iloc[0]["reason"] == reason
+
+
+def test_an_edit_that_lowers_a_groups_ratio_is_flagged_before_it_is_recorded(dashboard_url, browser, browser_home):
+    """The leader edits an unflagged recommendation toward a competency on which female applicants score lower: the
+    what-if flags it before anything is recorded, the store refuses it without the acknowledgement and an
+    addressing reason, and records it with both."""
+    from dashboards.app_state import AppState
+    from dashboards.i18n import competency_name, job_family_name
+
+    with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
+        family = con.execute(
+            "select job_family from ml.recommendations where status = 'recommended' and not flagged "
+            "order by job_family limit 1"
+        ).fetchone()[0]
+        columns = con.execute("select * from marts.job_families limit 0").df().columns
+        competencies = [c.removeprefix("weight_") for c in columns if c.startswith("weight_")]
+    store = AppState(browser_home.app_state)
+    before = len(store.decisions(family))
+    edit = {c: (0.5 if c == "customer_orientation" else 0.1) for c in competencies}
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    login(page, dashboard_url, "leader")
+    open_page(page, "Weight review")
+    page.get_by_test_id("stSelectbox").filter(has_text="Job family").click()
+    page.get_by_role("option", name=job_family_name(family)).first.click()
+    wait_idle(page)
+    page.get_by_role("radiogroup", name="Decision").get_by_text("Edit", exact=True).click()
+    wait_idle(page)
+    page.get_by_test_id("stNumberInput").first.wait_for(timeout=30_000)
+    for code, value in edit.items():
+        box = page.get_by_test_id("stNumberInput").get_by_label(competency_name(code), exact=True)
+        box.fill(f"{value:.3f}")
+        box.press("Enter")
+        wait_idle(page, 60)
+    flag = page.get_by_text("This edit lowers a group's impact ratio", exact=False)
+    flag.wait_for(timeout=60_000)
+    assert page.get_by_text("female (Sex)", exact=False).count() >= 1
+    flag.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "weight_review_edit_flagged.png"), full_page=True)
+    assert len(store.decisions(family)) == before, "the what-if must not record anything"
+
+    reason_box = page.get_by_role("textbox", name="Reason", exact=True)
+    reason_box.fill("Customer orientation matters more here than the model gives it credit for.")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("acknowledge the flag first", exact=False).wait_for(timeout=30_000)
+    page.get_by_text("I have read the fairness flag and address it in my reason.").click()
+    wait_idle(page, 60)
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("The reason must address the flag", exact=False).wait_for(timeout=30_000)
+    assert len(store.decisions(family)) == before
+
+    reason = "Female applicants lose selection share under this edit; we accept it for one quarter and re-audit."
+    reason_box.fill(reason)
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Decision recorded", exact=False).wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "weight_review_edit_recorded.png"), full_page=True)
+    page.close()
+
+    decisions = store.decisions(family)
+    assert len(decisions) == before + 1
+    row = decisions.iloc[-1]
+    assert (row["decision"], row["decided_by"], row["reason"]) == ("edited", "leader", reason)
+    assert row["flagged"] and row["flag_acknowledged"] and row["evaluation_fingerprint"]
+    gate = json.loads(row["gate_json"])
+    assert gate["source"] == "whatif" and gate["flagged"]
+    assert json.loads(row["weights_json"]) == pytest.approx(edit)
 
 
 def test_department_head_sees_the_scope_notice(dashboard_url, browser):

@@ -357,7 +357,7 @@ def _pct(v) -> str:
 
 
 def _signed(v) -> str:
-    return f"{v:+.2f}"
+    return "0.00" if round(v, 2) == 0 else f"{v:+.2f}"
 
 
 def test_the_desk_shows_the_models_own_figures(dash_home, use_home):
