@@ -506,49 +506,36 @@ def tradeoff_front(
     """Validity in the applicant pool against the lowest impact ratio: the feasible weightings as a grey cloud, the
     Pareto front as a line, the named weightings and the reviewer's edit marked, and the four-fifths line."""
     x_title, y_title = ctx.t("desk.axis.min_impact_ratio"), ctx.t("desk.axis.validity_applicants")
-    hover = "%{text}<br>" + x_title + " %{x:.2f} · " + y_title + " %{y:.2f}<extra>%{fullData.name}</extra>"
+    axes = x_title + " %{x:.2f} · " + y_title + " %{y:.2f}<extra>%{fullData.name}</extra>"
     fig = go.Figure()
-    cloud = df[df["weighting"] == "lattice"]
-    fig.add_trace(
-        go.Scatter(
-            x=_none(cloud["min_impact_ratio"]),
-            y=_none(cloud["validity_applicants"]),
-            mode="markers",
-            name=names["lattice"],
-            marker={"size": 5, "color": "rgba(127,127,127,0.35)"},
-            text=_weights_hover(cloud, ctx),
-            hovertemplate=hover,
-        )
-    )
-    front = df[df["on_front"].astype(bool)].sort_values("min_impact_ratio")
-    if len(front):
-        fig.add_trace(
-            go.Scatter(
-                x=_none(front["min_impact_ratio"]),
-                y=_none(front["validity_applicants"]),
-                mode="lines+markers",
-                name=names["front"],
-                line={"color": "#444", "width": 2},
-                marker={"size": 5, "color": "#444"},
-                text=_weights_hover(front, ctx),
-                hovertemplate=hover,
-            )
-        )
-    for code, symbol in WEIGHTING_SYMBOLS.items():
-        rows = df[df["weighting"] == code]
-        if rows.empty:
-            continue
+
+    def points(rows: pd.DataFrame, name: str, **style) -> None:
         fig.add_trace(
             go.Scatter(
                 x=_none(rows["min_impact_ratio"]),
                 y=_none(rows["validity_applicants"]),
-                mode="markers",
-                name=names[code],
-                marker={"size": 14, "symbol": symbol, "color": WEIGHTING_COLOURS[code], "line": {"width": 1}},
+                name=name,
                 text=_weights_hover(rows, ctx),
-                hovertemplate=hover,
+                hovertemplate="%{text}<br>" + axes,
+                **{"mode": "markers", **style},
             )
         )
+
+    points(df[df["weighting"] == "lattice"], names["lattice"], marker={"size": 5, "color": "rgba(127,127,127,0.35)"})
+    front = df[df["on_front"].astype(bool)].sort_values("min_impact_ratio")
+    if len(front):
+        points(
+            front,
+            names["front"],
+            mode="lines+markers",
+            line={"color": "#444", "width": 2},
+            marker={"size": 5, "color": "#444"},
+        )
+    for code, symbol in WEIGHTING_SYMBOLS.items():
+        rows = df[df["weighting"] == code]
+        if len(rows):
+            marker = {"size": 14, "symbol": symbol, "color": WEIGHTING_COLOURS[code], "line": {"width": 1}}
+            points(rows, names[code], marker=marker)
     if edit is not None:
         fig.add_trace(
             go.Scatter(
@@ -557,7 +544,7 @@ def tradeoff_front(
                 mode="markers",
                 name=names["edit"],
                 marker={"size": 16, "symbol": "x", "color": WEIGHTING_COLOURS["edit"], "line": {"width": 1}},
-                hovertemplate=x_title + " %{x:.2f} · " + y_title + " %{y:.2f}<extra>%{fullData.name}</extra>",
+                hovertemplate=axes,
             )
         )
     fig.add_vline(

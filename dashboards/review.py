@@ -447,13 +447,8 @@ def validity_by_name(validity: pd.DataFrame) -> dict[str, dict]:
 
 def gain_text(row: Mapping | None, base: str) -> str:
     """'+0.03 [+0.01, +0.05]' from a validity row's gain_vs_<base> columns."""
-    if row is None:
-        return DASH
-    value = number_or_none(row.get(f"gain_vs_{base}"))
-    if value is None:
-        return DASH
-    low, high = row.get(f"gain_vs_{base}_ci_low"), row.get(f"gain_vs_{base}_ci_high")
-    return f"{signed(value)} {interval(low, high, sign=True)}"
+    g = f"gain_vs_{base}"
+    return _estimate_cell(row or {}, g, f"{g}_ci_low", f"{g}_ci_high", sign=True)
 
 
 def proof_table(validity: pd.DataFrame, t: Translate) -> pd.DataFrame:
@@ -551,17 +546,22 @@ def _pct_interval(low, high) -> str:
     return f"[{percent(float(low))}, {percent(float(high))}]"
 
 
-def _ratio_cell(row: Mapping) -> str:
-    """An impact ratio with its 95% interval, '<5' for a suppressed group, '–' where there is none."""
+def _estimate_cell(row: Mapping, value: str, low: str, high: str, *, sign: bool = False) -> str:
+    """A figure with its 95% interval when it has one; '<5' for a suppressed group, '–' where there is none."""
     if not row:
         return DASH
     if _bool(row.get("is_suppressed")):
         return SUPPRESSED
-    value = number_or_none(row.get("impact_ratio"))
-    if value is None:
+    number = number_or_none(row.get(value))
+    if number is None:
         return DASH
-    low, high = number_or_none(row.get("ci_low")), number_or_none(row.get("ci_high"))
-    return plain(value) if low is None or high is None else f"{plain(value)} {interval(low, high)}"
+    shown = signed(number) if sign else plain(number)
+    bounds = interval(row.get(low), row.get(high), sign=sign)
+    return shown if bounds == DASH else f"{shown} {bounds}"
+
+
+def _ratio_cell(row: Mapping) -> str:
+    return _estimate_cell(row, "impact_ratio", "ci_low", "ci_high")
 
 
 def _group_note(row: Mapping, t: Translate, reference: str | None) -> str:
@@ -627,15 +627,7 @@ def _rate_cell(row: Mapping) -> str:
 
 
 def _change_cell(row: Mapping) -> str:
-    if not row:
-        return DASH
-    if _bool(row.get("is_suppressed")):
-        return SUPPRESSED
-    value = number_or_none(row.get("change"))
-    if value is None:
-        return DASH
-    bounds = interval(row.get("change_ci_low"), row.get("change_ci_high"), sign=True)
-    return signed(value) if bounds == DASH else f"{signed(value)} {bounds}"
+    return _estimate_cell(row, "change", "change_ci_low", "change_ci_high", sign=True)
 
 
 # the what-if of an edit

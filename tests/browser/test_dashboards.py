@@ -58,12 +58,16 @@ def test_every_page_opens_and_is_timed(dashboard_url, browser, browser_home, bui
         assert took is not None and took < 10, (title, t)
 
 
+def _unflagged_recommended(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(
+        "select job_family from ml.recommendations where status = 'recommended' and not flagged "
+        "order by job_family limit 1"
+    ).fetchone()[0]
+
+
 def test_leader_approves_a_recommendation_with_a_reason(dashboard_url, browser, browser_home):
     with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
-        family = con.execute(
-            "select job_family from ml.recommendations where status = 'recommended' and not flagged "
-            "order by job_family limit 1"
-        ).fetchone()[0]
+        family = _unflagged_recommended(con)
     from dashboards.i18n import job_family_name
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -99,10 +103,7 @@ def test_an_edit_that_lowers_a_groups_ratio_is_flagged_before_it_is_recorded(das
     from dashboards.i18n import competency_name, job_family_name
 
     with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
-        family = con.execute(
-            "select job_family from ml.recommendations where status = 'recommended' and not flagged "
-            "order by job_family limit 1"
-        ).fetchone()[0]
+        family = _unflagged_recommended(con)
         columns = con.execute("select * from marts.job_families limit 0").df().columns
         competencies = [c.removeprefix("weight_") for c in columns if c.startswith("weight_")]
     store = AppState(browser_home.app_state)

@@ -15,6 +15,7 @@ from dashboards import audit, queries, review, ui
 from dashboards.app_state import DECISIONS, AppState
 from dashboards.i18n import catalogue, competency_name, t
 from dashboards.talent import STRONG_SCORE, display_tags, timestamp
+from ingestion.generator.vocab import COMPETENCIES
 
 DASHBOARDS = Path(__file__).resolve().parents[3] / "dashboards"
 # Codes the pages translate with a key built at run time ("<prefix>.<code>").
@@ -365,7 +366,7 @@ def test_the_what_if_of_the_recommended_weights_is_the_published_gate():
     from tests.unit.dashboards.standins import review_world
 
     families = ("customer_service", "finance_risk", "operations", "sales", "software_engineering")
-    competencies = tuple(COMPETENCIES)
+    competencies = COMPETENCIES
     tables, pool = review_world(families, competencies, tuple((1 / 6,) * 6 for _ in families))
     recs = tables["recommendations"].set_index("job_family")
     fitted = [f for f in families if recs.loc[f, "status"] != "insufficient_evidence"]
@@ -403,13 +404,3 @@ def test_the_what_if_of_the_recommended_weights_is_the_published_gate():
         published_r = mine["recommendation_validity"].set_index("weighting").loc["current", "holdout_r"]
         assert current.validity["holdout_r"] == pytest.approx(published_r, abs=1e-9)
     assert recs.loc["sales", "flagged"] and not recs.loc["operations", "flagged"]
-
-
-COMPETENCIES = (
-    "communication",
-    "logical_thinking",
-    "teamwork",
-    "problem_solving",
-    "customer_orientation",
-    "learning_agility",
-)
