@@ -142,7 +142,7 @@ if rec.flagged:
 if published.proposed:
     st.warning(t("desk.fairness.proposed") + "\n\n" + bullets(published.proposed))
 if published.clear:
-    st.success(t("label.fairness_gate_passed"))
+    st.success(t("label.fairness_gate_passed") if rec.fitted else t("desk.fairness.baseline_clear"))
 gate = ui.load(ctx, lambda: queries.gate_rows(rec.recommendation_id))
 if gate is not None and len(gate):
     proposal = "recommended" if rec.fitted else None
