@@ -225,25 +225,24 @@ def count(value) -> str:
     return DASH if n is None else f"{n:,}"
 
 
-def _known(t: Translate, key: str) -> bool:
+def _known(key: str) -> bool:
     # Asking t() would log every probe as a missing key; the English catalogue is the list of keys there are.
-    del t
     return key in catalogue(DEFAULT_LANGUAGE)
 
 
 def dimension_name(code: str, t: Translate) -> str:
     key = f"dimension.{code}"
-    return t(key) if _known(t, key) else str(code)
+    return t(key) if _known(key) else str(code)
 
 
 def group_name(label: str, t: Translate) -> str:
     """A group label ("female × asian") in the reader's language, part by part (an unknown part stays)."""
-    return " × ".join(t(f"group.{p}") if _known(t, f"group.{p}") else p for p in str(label).split(" × "))
+    return " × ".join(t(f"group.{p}") if _known(f"group.{p}") else p for p in str(label).split(" × "))
 
 
 def weighting_name(code: str, t: Translate) -> str:
     key = f"desk.weighting.{code}"
-    return t(key) if _known(t, key) else str(code)
+    return t(key) if _known(key) else str(code)
 
 
 def flag_text(flag: Mapping, t: Translate) -> str:
@@ -258,7 +257,7 @@ def flag_text(flag: Mapping, t: Translate) -> str:
             params[key] = group_name(params[key], t)
     if "dimension" in params:
         params["dimension"] = dimension_name(params["dimension"], t)
-    if "method" in params and _known(t, f"desk.method.{params['method']}"):
+    if "method" in params and _known(f"desk.method.{params['method']}"):
         params["method"] = t(f"desk.method.{params['method']}")
     return whatif.format_flag(flag["message_key"], params, t)
 
@@ -514,7 +513,7 @@ def weights_table(rec: Recommendation, t: Translate, competency: Callable[[str],
 
 def outcome_name(code: str, t: Translate) -> str:
     for key in (f"outcome.{code}", f"desk.outcome.{code}"):
-        if _known(t, key):
+        if _known(key):
             return t(key)
     return str(code)
 
