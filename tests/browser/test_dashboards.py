@@ -65,17 +65,23 @@ def _unflagged_recommended(con: duckdb.DuckDBPyConnection) -> str:
     ).fetchone()[0]
 
 
-def test_leader_approves_a_recommendation_with_a_reason(dashboard_url, browser, browser_home):
-    with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
-        family = _unflagged_recommended(con)
+def _open_desk(page, url: str, family: str) -> None:
+    """Log in as the talent leader and open the review desk on `family`."""
     from dashboards.i18n import job_family_name
 
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    login(page, dashboard_url, "leader")
+    login(page, url, "leader")
     open_page(page, "Weight review")
     page.get_by_test_id("stSelectbox").filter(has_text="Job family").click()
     page.get_by_role("option", name=job_family_name(family)).first.click()
     wait_idle(page)
+
+
+def test_leader_approves_a_recommendation_with_a_reason(dashboard_url, browser, browser_home):
+    with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
+        family = _unflagged_recommended(con)
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    _open_desk(page, dashboard_url, family)
     page.get_by_text("Approve", exact=True).click()
     reason = "Out-of-sample validity improves from 0.21 to 0.27 with no impact ratio below four-fifths."
     page.get_by_role("textbox", name="Reason", exact=True).fill(reason)
@@ -100,7 +106,7 @@ def test_an_edit_that_lowers_a_groups_ratio_is_flagged_before_it_is_recorded(das
     what-if flags it before anything is recorded, the store refuses it without the acknowledgement and an
     addressing reason, and records it with both."""
     from dashboards.app_state import AppState
-    from dashboards.i18n import competency_name, job_family_name
+    from dashboards.i18n import competency_name
 
     with duckdb.connect(str(browser_home.current_snapshot()), read_only=True) as con:
         family = _unflagged_recommended(con)
@@ -111,11 +117,7 @@ def test_an_edit_that_lowers_a_groups_ratio_is_flagged_before_it_is_recorded(das
     edit = {c: (0.5 if c == "customer_orientation" else 0.1) for c in competencies}
 
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    login(page, dashboard_url, "leader")
-    open_page(page, "Weight review")
-    page.get_by_test_id("stSelectbox").filter(has_text="Job family").click()
-    page.get_by_role("option", name=job_family_name(family)).first.click()
-    wait_idle(page)
+    _open_desk(page, dashboard_url, family)
     page.get_by_role("radiogroup", name="Decision").get_by_text("Edit", exact=True).click()
     wait_idle(page)
     page.get_by_test_id("stNumberInput").first.wait_for(timeout=30_000)
