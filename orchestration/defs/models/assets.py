@@ -38,7 +38,7 @@ def _text(value) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-POOL_MARTS = _marts("hires", "interviews", "candidates", "job_families")
+POOL_MARTS = _marts("hires", "interviews", "candidates", "job_families", "applicant_pool")
 
 
 class ValidityConfig(dg.Config):
