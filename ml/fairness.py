@@ -910,8 +910,9 @@ def compare_impact(
     tables = {}
     for name, weights in (("current", current_weights), ("recommended", recommended_weights)):
         sel = simulate_selection(composite_scores(candidates, weights, competencies), selection_rate)
+        # Point ratios only: adjust=None skips the permutations nobody reads here.
         tables[name] = rate_table(
-            candidates.assign(_sel=sel.astype(float)), "_sel", group_cols, intersection, min_reference_n
+            candidates.assign(_sel=sel.astype(float)), "_sel", group_cols, intersection, min_reference_n, adjust=None
         )
     key = ["dimension", "group"]
     cur = tables["current"][[*key, "n", "rate", "impact_ratio"]].rename(
@@ -1440,7 +1441,9 @@ def tradeoff_table(
             else np.nan
         )
         sel = simulate_selection(composite_scores(candidates, weights, competencies), selection_rate)
-        table = rate_table(candidates.assign(_sel=sel.astype(float)), "_sel", group_cols, intersection, min_group_n)
+        table = rate_table(
+            candidates.assign(_sel=sel.astype(float)), "_sel", group_cols, intersection, min_group_n, adjust=None
+        )
         table = table[table["eligible"]].dropna(subset=["impact_ratio"])
         worst = table.loc[table["impact_ratio"].idxmin()] if len(table) else None
         rows.append(
